@@ -1,0 +1,67 @@
+import { HeatError, CancelledError } from '../core/errors';
+import { stderrLogger } from '../core/log';
+import { Command, CommandContext } from './context';
+import { terminalProgress } from './progress';
+import { commands } from './commands';
+
+function usage(): string {
+  const lines = ['Usage: heat-lens <command> [options]', '', 'Commands:'];
+  for (const command of commands) lines.push(`  ${command.name.padEnd(10)} ${command.summary}`);
+  lines.push('', 'Run "heat-lens <command> --help" for the options of one command.');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command: Command | undefined = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`error: unknown command "${name}".\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nStopping after the current step (press Ctrl-C again to exit at once)...\n');
+    controller.abort();
+  });
+
+  const context: CommandContext = {
+    log: stderrLogger(process.env.HEAT_LENS_VERBOSE === '1'),
+    progress: terminalProgress(),
+    signal: controller.signal,
+    cwd: process.cwd(),
+    print: (line) => process.stdout.write(`${line}\n`),
+  };
+  try {
+    return await command.run(rest, context);
+  } catch (error) {
+    if (error instanceof CancelledError) {
+      process.stderr.write(`${error.message}\n`);
+      return 130;
+    }
+    if (error instanceof HeatError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    process.stderr.write(`error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,43 @@
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { makeConfig, get, SETTINGS } from '../../src/core/config';
+import { HeatError } from '../../src/core/errors';
+
+describe('config', () => {
+  it('defaults follow the method', () => {
+    const config = makeConfig({}, '/work');
+    assert.equal(get<number>(config, 'heat.score.temperature'), 1);
+    assert.equal(get<number>(config, 'heat.score.alpha'), 0.9);
+    assert.equal(get<number>(config, 'heat.score.kernelSize'), 3);
+    assert.equal(get<string>(config, 'heat.statistics.covariance'), 'tied');
+    assert.equal(get<string>(config, 'heat.model.featureLayer'), 'layer3');
+    assert.equal(get<string>(config, 'heat.score.padding'), 'exclude');
+  });
+
+  it('relative paths resolve against the base folder', () => {
+    const config = makeConfig({ 'heat.model.path': 'models/a.onnx', 'heat.data.train.images': 'img/*.png' }, '/ws');
+    assert.equal(get(config, 'heat.model.path'), path.join('/ws', 'models/a.onnx'));
+    assert.equal(get(config, 'heat.data.train.images'), path.join('/ws', 'img/*.png'));
+  });
+
+  it('invalid enum names key value and allowed set', () => {
+    assert.throws(() => makeConfig({ 'heat.score.padding': 'reflect' }, '/ws'), (error: HeatError) => {
+      assert.match(error.message, /heat\.score\.padding/);
+      assert.match(error.message, /"reflect"/);
+      assert.match(error.message, /"exclude", "zero"/);
+      return true;
+    });
+  });
+
+  it('unknown key suggests nearest', () => {
+    assert.throws(() => makeConfig({ 'heat.score.temprature': 2 }, '/ws'), /Did you mean heat\.score\.temperature/);
+  });
+
+  it('even kernel size is rejected', () => {
+    assert.throws(() => makeConfig({ 'heat.score.kernelSize': 4 }, '/ws'), /odd integer/);
+  });
+
+  it('every setting default is valid', () => {
+    for (const spec of SETTINGS) assert.doesNotThrow(() => makeConfig({ [spec.key]: spec.default }, '/ws'), spec.key);
+  });
+});
