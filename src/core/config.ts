@@ -161,7 +161,8 @@ function isValid(spec: SettingSpec, value: unknown): boolean {
 }
 
 function resolvePathValue(baseDir: string, value: string): string {
-  if (value === '' || path.isAbsolute(value)) return value;
+  // A label pattern that starts at the image's own folder must keep "{dir}/.." intact (path.join would fold it).
+  if (value === '' || path.isAbsolute(value) || value.startsWith('{dir}')) return value;
   return path.join(baseDir, value);
 }
 
