@@ -132,6 +132,8 @@ export interface CheckResult {
 export interface MetricValue {
   value: number | null;
   reason?: string;
+  /** Histogram mode only: the largest amount the exact value can differ from `value` (same units). */
+  bound?: number;
 }
 
 export interface MethodMetrics {
@@ -139,6 +141,8 @@ export interface MethodMetrics {
   pooled: { aupr: MetricValue; auroc: MetricValue; fpr95: MetricValue };
   perImage: { aupr: MetricValue; auroc: MetricValue; fpr95: MetricValue; imagesUsed: number; imagesSkipped: number };
   threshold?: { value: number; source: 'validation' | 'none'; f1?: number };
+  /** How pooled metrics were computed: exactly from every score, or from a 2^20-bin histogram (values carry `bound`). */
+  computation?: 'exact' | 'histogram';
 }
 
 export interface EvalOptions extends JobOptions {
