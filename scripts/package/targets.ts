@@ -1,0 +1,112 @@
+// Platform targets of the VSIX and the rules that keep each package to its own native binaries.
+// onnxruntime-node ships every platform's binaries inside one npm package (bin/napi-v6/<os>/<arch>/);
+// sharp ships one @img/sharp-<os>-<arch> package (plus @img/sharp-libvips-<os>-<arch> outside Windows)
+// per platform, installed by npm as optional dependencies for the platform it runs on.
+
+export type TargetName = 'linux-x64' | 'linux-arm64' | 'darwin-arm64' | 'darwin-x64' | 'win32-x64';
+
+export interface Target {
+  /** vsce's --target value */
+  name: TargetName;
+  /** process.platform on that target */
+  os: 'linux' | 'darwin' | 'win32';
+  /** process.arch on that target */
+  cpu: 'x64' | 'arm64';
+  /** npm's --libc for Linux targets: VS Code's Linux builds are glibc builds */
+  libc?: 'glibc';
+}
+
+export const TARGETS: readonly Target[] = [
+  { name: 'linux-x64', os: 'linux', cpu: 'x64', libc: 'glibc' },
+  { name: 'linux-arm64', os: 'linux', cpu: 'arm64', libc: 'glibc' },
+  { name: 'darwin-arm64', os: 'darwin', cpu: 'arm64' },
+  { name: 'darwin-x64', os: 'darwin', cpu: 'x64' },
+  { name: 'win32-x64', os: 'win32', cpu: 'x64' },
+];
+
+export function findTarget(name: string): Target {
+  const target = TARGETS.find((t) => t.name === name);
+  if (!target) {
+    throw new Error(`Unknown VSIX target "${name}". Use one of: ${TARGETS.map((t) => t.name).join(', ')}.`);
+  }
+  return target;
+}
+
+/** Where a native binary belongs, read from its path inside node_modules. */
+export interface BinaryPlatform {
+  os: string;
+  cpu: string;
+  /** 'musl' for sharp's linuxmusl packages, otherwise undefined */
+  libc?: string;
+  /** the package that ships it */
+  owner: 'onnxruntime-node' | 'sharp';
+}
+
+const ORT_BIN = /(?:^|\/)node_modules\/onnxruntime-node\/bin\/napi-v\d+\/([^/]+)\/([^/]+)\//;
+const SHARP_PKG = /(?:^|\/)node_modules\/@img\/sharp-(?:libvips-)?([a-z]+?)(musl)?-([a-z0-9]+)\//;
+
+/**
+ * The platform a file in a package belongs to, or undefined when it is platform-neutral.
+ * Covers onnxruntime-node's bin/napi-vN/<os>/<arch>/ folders and sharp's @img/sharp-<os>-<arch> packages
+ * (sharp's wasm32 builds count as platform 'wasm').
+ */
+export function binaryPlatformOf(filePath: string): BinaryPlatform | undefined {
+  const p = filePath.replace(/\\/g, '/');
+  const ort = ORT_BIN.exec(p);
+  if (ort) return { os: ort[1], cpu: ort[2], owner: 'onnxruntime-node' };
+  const sharp = SHARP_PKG.exec(p);
+  if (sharp) {
+    const [, os, musl, cpu] = sharp;
+    if (cpu === 'wasm32') return { os: 'wasm', cpu, owner: 'sharp' };
+    return { os, cpu, libc: musl ? 'musl' : undefined, owner: 'sharp' };
+  }
+  return undefined;
+}
+
+/** True when a file is another platform's native binary (or package) for this target. */
+export function isForeignBinary(filePath: string, target: Target): boolean {
+  const platform = binaryPlatformOf(filePath);
+  if (!platform) return false;
+  return platform.os !== target.os || platform.cpu !== target.cpu || platform.libc === 'musl';
+}
+
+const ORT_OSES = ['linux', 'darwin', 'win32'] as const;
+const ORT_CPUS = ['x64', 'arm64', 'ia32', 'arm'] as const;
+
+/**
+ * .vscodeignore lines that leave out every other platform's onnxruntime-node binaries and sharp packages.
+ * Sharp's other packages are normally absent (npm installs only the target's), the lines guard against a
+ * node_modules that was installed with several platforms' optional dependencies.
+ */
+export function foreignBinaryIgnoreLines(target: Target): string[] {
+  const lines: string[] = [];
+  for (const os of ORT_OSES) {
+    if (os !== target.os) {
+      lines.push(`node_modules/onnxruntime-node/bin/napi-v*/${os}/**`);
+      continue;
+    }
+    for (const cpu of ORT_CPUS) {
+      if (cpu !== target.cpu) lines.push(`node_modules/onnxruntime-node/bin/napi-v*/${os}/${cpu}/**`);
+    }
+  }
+  lines.push('node_modules/@img/sharp-*wasm32/**', 'node_modules/@img/sharp-*musl*/**');
+  for (const os of ['linux', 'darwin', 'win32', 'freebsd']) {
+    for (const cpu of ['x64', 'arm64', 'arm', 'ia32', 'ppc64', 'riscv64', 's390x']) {
+      if (os === target.os && cpu === target.cpu) continue;
+      lines.push(`node_modules/@img/sharp-${os}-${cpu}/**`, `node_modules/@img/sharp-libvips-${os}-${cpu}/**`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * The native binaries a target cannot run without, as patterns over paths inside the extension folder:
+ * onnxruntime's binding and sharp's binding (its file name carries sharp's version).
+ */
+export function requiredBinaries(target: Target): RegExp[] {
+  const { os, cpu } = target;
+  return [
+    new RegExp(`^node_modules/onnxruntime-node/bin/napi-v\\d+/${os}/${cpu}/onnxruntime_binding\\.node$`),
+    new RegExp(`^node_modules/@img/sharp-${os}-${cpu}/lib/sharp-${os}-${cpu}[^/]*\\.node$`),
+  ];
+}
