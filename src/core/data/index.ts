@@ -1,0 +1,8 @@
+/** Datasets: split listing, presets, label decoding and mapping. */
+export { listSplit, listImages, fillLabelPattern, type Sample, type ListSplitOptions } from './splits';
+export {
+  loadLabel, readLabelSamples, labelMappingFromConfig, presetOf, checkKnownClasses, LabelAudit, IGNORE,
+  type LabelMapping, type LabelImage, type LabelCounts, type LabelSamples, type ExpectedSize,
+} from './labels';
+export { PRESETS, presetByName, type DatasetPreset, type PresetName, type PresetMapping } from './presets';
+export { imageSize } from './images';

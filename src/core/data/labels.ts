@@ -1,0 +1,321 @@
+import { promises as fs } from 'node:fs';
+import sharp from 'sharp';
+import { get, settingSpec, type HeatConfig } from '../config';
+import { HeatError } from '../errors';
+import { decodePngSamples, isPng, type PngSamples } from './png';
+import { presetByName, type DatasetPreset } from './presets';
+
+/**
+ * Label decoding and mapping.
+ *
+ * An on-disk label value v becomes a class id in three steps, in this order:
+ *   1. v + offset                      (heat.labels.offset; StreetHazards stores 1..14 and needs −1)
+ *   2. map[v + offset] ?? v + offset   (heat.labels.map, {"from": to})
+ *   3. the result r is void when r ∈ ignore, anomaly when r ∈ anomaly, otherwise a known class id,
+ *      which must lie in 0..classCount−1 when the class count is known.
+ * Void pixels are stored as 255 in both output arrays, so a known or anomaly class id must lie in 0..254.
+ */
+
+/** Value written for void pixels in `LabelImage.values` and `LabelImage.anomaly`. */
+export const IGNORE = 255;
+
+export interface LabelMapping {
+  offset: number;
+  /** Applied after the offset. */
+  map: ReadonlyMap<number, number>;
+  anomaly: readonly number[];
+  ignore: readonly number[];
+  /** Known class ids are 0..classCount−1; undefined accepts any id in 0..254. */
+  classCount?: number;
+  /** Where the mapping came from, for messages: "preset streethazards", "settings". */
+  source: string;
+}
+
+export interface LabelCounts {
+  known: number;
+  anomaly: number;
+  ignored: number;
+  /** Pixels per class id after mapping (known and anomaly ids; void pixels are not listed). */
+  byClass: Map<number, number>;
+  /** Void pixels per on-disk value. */
+  ignoredByDiskValue: Map<number, number>;
+}
+
+export interface LabelImage {
+  /** Class id per pixel after offset and map, 255 = void. Row-major, width × height. */
+  values: Uint8Array;
+  /** 1 = anomaly, 0 = known, 255 = void. */
+  anomaly: Uint8Array;
+  width: number;
+  height: number;
+  counts: LabelCounts;
+}
+
+export interface ExpectedSize {
+  width: number;
+  height: number;
+  /** The image the label belongs to, named in a size-mismatch error. */
+  image?: string;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A setting's value when it differs from its built-in default, else the preset's value (see presets.ts). */
+function settingOrPreset<T>(config: HeatConfig, key: string, presetValue: T): T {
+  const value = get<T>(config, key);
+  return sameJson(value, settingSpec(key)?.default) ? presetValue : value;
+}
+
+function parseMap(raw: Record<string, unknown>): Map<number, number> {
+  const map = new Map<number, number>();
+  for (const [from, to] of Object.entries(raw)) {
+    const key = Number(from);
+    if (!/^-?\d+$/.test(from.trim()) || !Number.isInteger(to)) {
+      throw new HeatError(`Invalid entry ${JSON.stringify(from)}: ${JSON.stringify(to)} in heat.labels.map.`,
+        'Use integer label values as keys and integer values, for example {"11": 255, "8": 7}.', 'heat.labels.map');
+    }
+    map.set(key, to as number);
+  }
+  return map;
+}
+
+/**
+ * The label mapping in effect: the dataset preset's values, overridden by `heat.labels.*` settings that
+ * differ from their defaults. `classCount` (the model's class count, when known) wins over the length of
+ * `heat.model.classNames`, which wins over the preset's own class count.
+ */
+export function labelMappingFromConfig(config: HeatConfig, classCount?: number): LabelMapping {
+  const preset = presetByName(get<string>(config, 'heat.data.preset'));
+  const offset = settingOrPreset(config, 'heat.labels.offset', preset.mapping.offset);
+  const map = settingOrPreset<Record<string, unknown>>(config, 'heat.labels.map', preset.mapping.map);
+  const anomaly = settingOrPreset(config, 'heat.labels.anomaly', preset.mapping.anomaly);
+  const ignore = settingOrPreset(config, 'heat.labels.ignore', preset.mapping.ignore);
+  const classNames = get<string[]>(config, 'heat.model.classNames');
+  const overridden = ['heat.labels.offset', 'heat.labels.map', 'heat.labels.anomaly', 'heat.labels.ignore']
+    .filter((key) => !sameJson(get(config, key), settingSpec(key)?.default));
+  const source = preset.name === 'generic' ? 'settings'
+    : `preset ${preset.name}${overridden.length ? ` with ${overridden.join(', ')} from settings` : ''}`;
+  return {
+    offset,
+    map: parseMap(map),
+    anomaly,
+    ignore,
+    classCount: classCount ?? (classNames.length > 0 ? classNames.length : preset.classCount),
+    source,
+  };
+}
+
+/** The preset selected by `heat.data.preset`. */
+export function presetOf(config: HeatConfig): DatasetPreset {
+  return presetByName(get<string>(config, 'heat.data.preset'));
+}
+
+/** Grey or palette-index samples of a label file, one per pixel, as stored on disk. */
+export interface LabelSamples {
+  width: number;
+  height: number;
+  /** 8-bit files give Uint8Array, 16-bit PNGs Uint16Array. */
+  data: Uint8Array | Uint16Array;
+}
+
+/**
+ * Reads a label file's stored values. PNGs are decoded here (palette indices and 16-bit values kept, see
+ * png.ts); other formats go through sharp as 8-bit. Colour images are accepted only when every pixel is
+ * grey (R = G = B), since colour-coded labels need a palette lookup this product does not guess.
+ */
+export async function readLabelSamples(file: string): Promise<LabelSamples> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (error) {
+    throw new HeatError(`Cannot read label file ${file}: ${(error as Error).message}.`, 'Check the path and permissions.', file);
+  }
+
+  let samples: PngSamples;
+  try {
+    samples = isPng(bytes) ? decodePngSamples(bytes) : await decodeWithSharp(bytes);
+  } catch (error) {
+    throw new HeatError(`Cannot decode label file ${file}: ${(error as Error).message}.`,
+      'Labels must be readable single-channel PNG images (8- or 16-bit greyscale, or palette); re-export the file.', file);
+  }
+  return { width: samples.width, height: samples.height, data: firstChannelIfGrey(samples, file) };
+}
+
+async function decodeWithSharp(bytes: Buffer): Promise<PngSamples> {
+  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, bitDepth: 8, colorType: info.channels >= 3 ? 2 : 0, channels: info.channels, data: new Uint8Array(data) };
+}
+
+/** Keeps the first sample of each pixel; colour channels must agree, and alpha is dropped. */
+function firstChannelIfGrey(samples: PngSamples, file: string): Uint8Array | Uint16Array {
+  const { channels, data } = samples;
+  if (channels === 1) return data;
+  const pixels = samples.width * samples.height;
+  const out = data instanceof Uint16Array ? new Uint16Array(pixels) : new Uint8Array(pixels);
+  const colourChannels = channels >= 3 ? 3 : 1;
+  for (let i = 0; i < pixels; i++) {
+    const base = i * channels;
+    const v = data[base];
+    for (let c = 1; c < colourChannels; c++) {
+      if (data[base + c] !== v) {
+        const x = i % samples.width;
+        const y = Math.floor(i / samples.width);
+        throw new HeatError(`Label file ${file} is a colour image (pixel x=${x}, y=${y} is RGB ${data[base]},${data[base + 1]},${data[base + 2]}).`,
+          'Labels must hold class indices: save them as greyscale or palette PNGs (for Cityscapes use the *_labelTrainIds.png files).', file);
+      }
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Lookup tables from on-disk value to class id (or IGNORE) and to anomaly flag, for every value an
+ * 8- or 16-bit file can hold, plus the list of values that fall outside the known set.
+ */
+function buildLookup(mapping: LabelMapping, histogram: Float64Array): {
+  classOf: Uint8Array;
+  anomalyOf: Uint8Array;
+  outside: { disk: number; mapped: number; pixels: number }[];
+} {
+  const size = histogram.length;
+  const classOf = new Uint8Array(size);
+  const anomalyOf = new Uint8Array(size);
+  const ignore = new Set(mapping.ignore);
+  const anomaly = new Set(mapping.anomaly);
+  const outside: { disk: number; mapped: number; pixels: number }[] = [];
+  for (let disk = 0; disk < size; disk++) {
+    const shifted = disk + mapping.offset;
+    const mapped = mapping.map.get(shifted) ?? shifted;
+    if (ignore.has(mapped)) {
+      classOf[disk] = IGNORE;
+      anomalyOf[disk] = IGNORE;
+    } else if (anomaly.has(mapped) && mapped >= 0 && mapped < IGNORE) {
+      classOf[disk] = mapped;
+      anomalyOf[disk] = 1;
+    } else if (mapped >= 0 && mapped < (mapping.classCount ?? IGNORE) && !anomaly.has(mapped)) {
+      classOf[disk] = mapped;
+      anomalyOf[disk] = 0;
+    } else {
+      classOf[disk] = IGNORE;
+      anomalyOf[disk] = IGNORE;
+      if (histogram[disk] > 0) outside.push({ disk, mapped, pixels: histogram[disk] });
+    }
+  }
+  return { classOf, anomalyOf, outside };
+}
+
+/**
+ * Throws when label values fall outside the known set: known classes 0..classCount−1 plus the anomaly
+ * and void values. `outside` lists on-disk value, value after offset and map, and pixel count.
+ */
+export function checkKnownClasses(
+  outside: readonly { disk: number; mapped: number; pixels: number }[],
+  mapping: LabelMapping,
+  subject: string,
+): void {
+  if (outside.length === 0) return;
+  const known = mapping.classCount !== undefined ? `0..${mapping.classCount - 1}` : `0..${IGNORE - 1}`;
+  const listed = outside.slice(0, 8).map(({ disk, mapped, pixels }) =>
+    `${disk}${mapped !== disk ? ` (${mapped} after offset/map)` : ''}: ${pixels} pixels`).join(', ');
+  const more = outside.length > 8 ? ` and ${outside.length - 8} more values` : '';
+  const example = outside[0].mapped;
+  throw new HeatError(
+    `Label file ${subject} has values outside the known classes ${known} (anomaly ${JSON.stringify(mapping.anomaly)}, void ${JSON.stringify(mapping.ignore)}; mapping from ${mapping.source}): ${listed}${more}.`,
+    `Map them to a known class with heat.labels.map (for example {"${example}": 0}), or list them in heat.labels.ignore to leave them out (their pixel counts are then reported), or check heat.data.preset and heat.labels.offset.`,
+    subject,
+  );
+}
+
+/**
+ * Loads a label file and applies the mapping. `expected` is the size of the image the label belongs to;
+ * a different label size is an error naming both sizes.
+ */
+export async function loadLabel(file: string, mapping: LabelMapping, expected?: ExpectedSize): Promise<LabelImage> {
+  const { width, height, data } = await readLabelSamples(file);
+  if (expected && (expected.width !== width || expected.height !== height)) {
+    throw new HeatError(
+      `Label file ${file} is ${width}x${height} but its image${expected.image ? ` ${expected.image}` : ''} is ${expected.width}x${expected.height}.`,
+      'Labels must have the image\'s size; check the pairing (heat.data.*.labels, heat.data.preset) or resize the labels with nearest-neighbour sampling.',
+      file,
+    );
+  }
+
+  const histogram = new Float64Array(data instanceof Uint16Array ? 65536 : 256);
+  for (let i = 0; i < data.length; i++) histogram[data[i]]++;
+  const { classOf, anomalyOf, outside } = buildLookup(mapping, histogram);
+  checkKnownClasses(outside, mapping, file);
+
+  const values = new Uint8Array(data.length);
+  const anomaly = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    values[i] = classOf[data[i]];
+    anomaly[i] = anomalyOf[data[i]];
+  }
+  return { values, anomaly, width, height, counts: countLabels(histogram, classOf, anomalyOf) };
+}
+
+function countLabels(histogram: Float64Array, classOf: Uint8Array, anomalyOf: Uint8Array): LabelCounts {
+  const counts: LabelCounts = { known: 0, anomaly: 0, ignored: 0, byClass: new Map(), ignoredByDiskValue: new Map() };
+  for (let disk = 0; disk < histogram.length; disk++) {
+    const pixels = histogram[disk];
+    if (pixels === 0) continue;
+    if (anomalyOf[disk] === IGNORE) {
+      counts.ignored += pixels;
+      counts.ignoredByDiskValue.set(disk, pixels);
+      continue;
+    }
+    if (anomalyOf[disk] === 1) counts.anomaly += pixels;
+    else counts.known += pixels;
+    counts.byClass.set(classOf[disk], (counts.byClass.get(classOf[disk]) ?? 0) + pixels);
+  }
+  return counts;
+}
+
+/**
+ * Sums label counts over a split and words them for the log: how many pixels were known, anomaly and void,
+ * and which on-disk values were left out as void, with counts, so that a user who asked to ignore a value
+ * sees how much of the data it removed.
+ */
+export class LabelAudit {
+  files = 0;
+  readonly total: LabelCounts = { known: 0, anomaly: 0, ignored: 0, byClass: new Map(), ignoredByDiskValue: new Map() };
+  private readonly filesWithIgnored = new Map<number, number>();
+
+  add(counts: LabelCounts): void {
+    this.files++;
+    this.total.known += counts.known;
+    this.total.anomaly += counts.anomaly;
+    this.total.ignored += counts.ignored;
+    for (const [id, n] of counts.byClass) this.total.byClass.set(id, (this.total.byClass.get(id) ?? 0) + n);
+    for (const [disk, n] of counts.ignoredByDiskValue) {
+      this.total.ignoredByDiskValue.set(disk, (this.total.ignoredByDiskValue.get(disk) ?? 0) + n);
+      this.filesWithIgnored.set(disk, (this.filesWithIgnored.get(disk) ?? 0) + 1);
+    }
+  }
+
+  /** One line: files, known, anomaly and void pixel counts. */
+  summary(): string {
+    const { known, anomaly, ignored } = this.total;
+    return `${this.files} label files: ${known} known, ${anomaly} anomaly, ${ignored} void pixels.`;
+  }
+
+  /**
+   * Warnings for void values: one line per on-disk value that was left out, with its pixel count and the
+   * number of files holding it. Values in `expectedVoid` (a dataset's own void value, such as 255) are
+   * not warned about. With `expectAnomaly` (test splits), a split without any anomaly pixel is warned about too.
+   */
+  warnings(expectedVoid: readonly number[] = [IGNORE], expectAnomaly = false): string[] {
+    const lines: string[] = [];
+    for (const [disk, pixels] of [...this.total.ignoredByDiskValue].sort((a, b) => a[0] - b[0])) {
+      if (expectedVoid.includes(disk)) continue;
+      lines.push(`Label value ${disk} was left out as void: ${pixels} pixels in ${this.filesWithIgnored.get(disk)} of ${this.files} label files (heat.labels.ignore).`);
+    }
+    if (expectAnomaly && this.files > 0 && this.total.anomaly === 0) {
+      lines.push(`No anomaly pixels in ${this.files} label files; check heat.labels.anomaly and heat.data.preset.`);
+    }
+    return lines;
+  }
+}
