@@ -1,0 +1,185 @@
+/**
+ * Graph editing: expose intermediate tensors as outputs, and merge a HEAT head graph after the model so that
+ * one session.run returns the score maps. Edits return new messages that share untouched parts (nodes,
+ * initializers) with the original, so editing a large model copies no weights.
+ */
+import { HeatError } from '../errors';
+import type { Layout } from '../tensor';
+import { declaredValues, defaultOpset, initializerNames, makeValueInfo, onnx, toNumber, valueDtype, valueShape } from './onnx';
+
+/** Shallow copy of a model with its graph replaced by `graph` fields. */
+function withGraph(model: onnx.IModelProto, graph: onnx.IGraphProto): onnx.ModelProto {
+  return new onnx.ModelProto({ ...model, graph: new onnx.GraphProto({ ...model.graph, ...graph }) });
+}
+
+/** Names of every tensor the graph can produce or holds: node outputs, inputs and initializers. */
+export function tensorNames(graph: onnx.IGraphProto): Set<string> {
+  const names = new Set<string>(initializerNames(graph));
+  for (const input of graph.input ?? []) if (input.name) names.add(input.name);
+  for (const node of graph.node ?? []) for (const output of node.output ?? []) if (output) names.add(output);
+  return names;
+}
+
+/**
+ * Returns the model with `names` as its graph outputs, in that order: existing outputs among them keep their
+ * declaration, others get one from value_info when present or a bare name (onnxruntime infers the type).
+ * With `keepExisting` the model's own outputs stay in front; otherwise they are dropped, which lets
+ * onnxruntime prune nodes that only fed them.
+ */
+export function addOutputs(model: onnx.IModelProto, names: readonly string[], keepExisting = true): onnx.ModelProto {
+  const graph = model.graph ?? {};
+  const known = tensorNames(graph);
+  const missing = names.filter((n) => !known.has(n));
+  if (missing.length > 0) {
+    throw new HeatError(`Tensor ${missing.map((n) => `"${n}"`).join(', ')} does not exist in the model.`, 'Run "heat-lens inspect MODEL.onnx" to list the tensor names.', missing[0]);
+  }
+  const declared = declaredValues(graph);
+  const outputs: onnx.IValueInfoProto[] = keepExisting ? [...(graph.output ?? [])] : [];
+  const present = new Set(outputs.map((o) => o.name));
+  for (const name of names) {
+    if (present.has(name)) continue;
+    present.add(name);
+    const value = declared.get(name);
+    outputs.push(value ? makeValueInfo(name, valueDtype(value), valueShape(value)) : new onnx.ValueInfoProto({ name }));
+  }
+  return withGraph(model, { output: outputs });
+}
+
+/** Where a head input comes from in the model. */
+export interface HeadBinding {
+  /** Model tensor name. */
+  tensor: string;
+  /** Layout of that model tensor; NHWC gets a Transpose to NCHW in front of the head, which expects NCHW. */
+  layout: Layout;
+}
+
+export interface MergeOptions {
+  /** Prepended to every head node, initializer and tensor name, so that nothing collides with model names. */
+  prefix: string;
+  /** Model tensors that stay graph outputs besides the head's (for example the logits for the prediction map). */
+  keepOutputs?: readonly string[];
+}
+
+/** Result of merging: the model, and how each returned name maps to a graph output. */
+export interface MergedModel {
+  model: onnx.ModelProto;
+  /** Head output name → graph output name (prefixed). */
+  headOutputs: Record<string, string>;
+}
+
+/**
+ * Default-domain ops whose definition changed incompatibly at the listed opset versions: a model using one of
+ * them cannot be relabelled across that version without changing its meaning or failing to load. Versions
+ * that only added types or optional inputs are not listed. Softmax-family changes matter only off the last axis.
+ */
+const BREAKING_VERSIONS: Record<string, number[]> = {
+  Add: [7], Sub: [7], Mul: [7], Div: [7], Pow: [7], And: [7], Or: [7], Xor: [7], Equal: [7], Greater: [7], Less: [7],
+  BatchNormalization: [7, 9], Dropout: [7, 10, 12], Reshape: [5], Upsample: [9, 10], Slice: [10], TopK: [10],
+  Resize: [11], Clip: [11], Pad: [11], Scatter: [11], Concat: [4],
+  Squeeze: [13], Unsqueeze: [13], ReduceSum: [13], Split: [13, 18],
+  ReduceMax: [18], ReduceMin: [18], ReduceMean: [18], ReduceProd: [18], ReduceL1: [18], ReduceL2: [18],
+  ReduceLogSum: [18], ReduceLogSumExp: [18], ReduceSumSquare: [18],
+  Softmax: [13], LogSoftmax: [13], Hardmax: [13],
+  If: [11, 13], Loop: [11, 13], Scan: [8, 9, 11],
+};
+
+/**
+ * Why the model's default opset cannot be raised from `from` to `to` by relabelling, or undefined when it can.
+ * `ranks` (tensor name → rank) lets a Softmax on the last axis pass; without it such a Softmax blocks.
+ */
+export function relabelBlocker(model: onnx.IModelProto, to: number, ranks?: Map<string, number>): string | undefined {
+  const from = defaultOpset(model);
+  if (from >= to) return undefined;
+  for (const node of model.graph?.node ?? []) {
+    if (node.domain && node.domain !== 'ai.onnx') continue;
+    const op = node.opType ?? '';
+    const breaking = (BREAKING_VERSIONS[op] ?? []).filter((v) => v > from && v <= to);
+    if (breaking.length === 0) continue;
+    if ((op === 'Softmax' || op === 'LogSoftmax' || op === 'Hardmax') && breaking.length === 1 && softmaxOnLastAxis(node, from, ranks)) continue;
+    return `${op} node "${node.name}" changed meaning at opset ${breaking[0]}`;
+  }
+  return undefined;
+}
+
+function softmaxOnLastAxis(node: onnx.INodeProto, opset: number, ranks?: Map<string, number>): boolean {
+  const attribute = (node.attribute ?? []).find((a) => a.name === 'axis');
+  const axis = attribute ? toNumber(attribute.i) : opset < 13 ? 1 : -1;
+  if (axis === -1) return true;
+  const rank = ranks?.get(node.input?.[0] ?? '');
+  return rank !== undefined && axis === rank - 1;
+}
+
+/**
+ * Merges `head` after `model`: each head input is wired to its bound model tensor (through a Transpose for
+ * NHWC tensors), every head name gets `options.prefix`, and the graph outputs become the head outputs plus
+ * `keepOutputs`. The model's default opset is raised to the head's; call relabelBlocker first, this function
+ * throws when the raise is unsafe. Other domains are united; a domain both import at different versions throws.
+ */
+export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindings: Record<string, HeadBinding>, options: MergeOptions, ranks?: Map<string, number>): MergedModel {
+  const headOpset = defaultOpset(head);
+  const blocker = relabelBlocker(model, headOpset, ranks);
+  if (blocker) throw new Error(`Cannot merge the head into a model at opset ${defaultOpset(model)}: ${blocker}. Use the two-session pipeline.`);
+
+  const graph = model.graph ?? {};
+  const headGraph = head.graph ?? {};
+  const known = tensorNames(graph);
+  const p = (name: string) => (name ? `${options.prefix}${name}` : name);
+
+  const nodes: onnx.INodeProto[] = [...(graph.node ?? [])];
+  const headInputs = (headGraph.input ?? []).map((v) => v.name ?? '').filter((n) => !initializerNames(headGraph).has(n));
+  for (const input of headInputs) {
+    const binding = bindings[input];
+    if (!binding) throw new HeatError(`Head input "${input}" has no binding to a model tensor.`);
+    if (!known.has(binding.tensor)) throw new HeatError(`Tensor "${binding.tensor}" bound to head input "${input}" does not exist in the model.`, 'Run "heat-lens inspect MODEL.onnx" to list the tensor names.', binding.tensor);
+    const source = binding.tensor;
+    // The head's input name becomes the (prefixed) output of an Identity or Transpose fed by the model tensor.
+    nodes.push(binding.layout === 'NHWC'
+      ? new onnx.NodeProto({ opType: 'Transpose', name: p(`${input}/to_nchw`), input: [source], output: [p(input)], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 3, 1, 2] }] })
+      : new onnx.NodeProto({ opType: 'Identity', name: p(`${input}/bind`), input: [source], output: [p(input)] }));
+  }
+  for (const node of headGraph.node ?? []) {
+    nodes.push(new onnx.NodeProto({ ...node, name: p(node.name ?? ''), input: (node.input ?? []).map(p), output: (node.output ?? []).map(p) }));
+  }
+
+  const initializers = [...(graph.initializer ?? []), ...(headGraph.initializer ?? []).map((t) => new onnx.TensorProto({ ...t, name: p(t.name ?? '') }))];
+  const valueInfo = [...(graph.valueInfo ?? []), ...(headGraph.valueInfo ?? []).map((v) => new onnx.ValueInfoProto({ ...v, name: p(v.name ?? '') }))];
+  const collisions = initializers.slice((graph.initializer ?? []).length).filter((t) => known.has(t.name ?? ''));
+  if (collisions.length > 0) throw new Error(`Head prefix "${options.prefix}" collides with model tensor "${collisions[0].name}".`);
+
+  const headOutputs: Record<string, string> = {};
+  const outputs: onnx.IValueInfoProto[] = [];
+  for (const output of headGraph.output ?? []) {
+    headOutputs[output.name ?? ''] = p(output.name ?? '');
+    outputs.push(new onnx.ValueInfoProto({ ...output, name: p(output.name ?? '') }));
+  }
+  const declared = declaredValues(graph);
+  for (const name of options.keepOutputs ?? []) {
+    if (!known.has(name)) throw new HeatError(`Tensor "${name}" does not exist in the model.`, 'Run "heat-lens inspect MODEL.onnx" to list the tensor names.', name);
+    const value = declared.get(name);
+    outputs.push(value ? makeValueInfo(name, valueDtype(value), valueShape(value)) : new onnx.ValueInfoProto({ name }));
+  }
+
+  const merged = new onnx.ModelProto({
+    ...model,
+    irVersion: Math.max(toNumber(model.irVersion), toNumber(head.irVersion)),
+    opsetImport: mergeOpsets(model.opsetImport ?? [], head.opsetImport ?? []),
+    graph: new onnx.GraphProto({ ...graph, node: nodes, initializer: initializers, valueInfo, output: outputs }),
+  });
+  return { model: merged, headOutputs };
+}
+
+function mergeOpsets(model: onnx.IOperatorSetIdProto[], head: onnx.IOperatorSetIdProto[]): onnx.OperatorSetIdProto[] {
+  const key = (domain: string | null | undefined) => (!domain || domain === 'ai.onnx' ? '' : domain);
+  const versions = new Map<string, number>();
+  for (const entry of model) versions.set(key(entry.domain), toNumber(entry.version));
+  for (const entry of head) {
+    const domain = key(entry.domain);
+    const version = toNumber(entry.version);
+    const existing = versions.get(domain);
+    if (domain !== '' && existing !== undefined && existing !== version) {
+      throw new Error(`Model and head import domain "${domain}" at different versions (${existing} and ${version}).`);
+    }
+    versions.set(domain, Math.max(existing ?? 0, version));
+  }
+  return [...versions].map(([domain, version]) => new onnx.OperatorSetIdProto({ domain, version }));
+}

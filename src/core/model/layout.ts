@@ -1,0 +1,86 @@
+/**
+ * Layout detection for 4-D image-like tensors. Inputs: the axis holding 1 or 3 channels. Logits and
+ * features: the class count when known, else which pair of axes looks like the image's spatial grid.
+ */
+import { HeatError } from '../errors';
+import type { Layout } from '../tensor';
+
+export type LayoutSetting = 'auto' | Layout;
+
+export interface LayoutDecision {
+  layout: Layout;
+  /** Whether a Transpose [0, 3, 1, 2] is needed to hand the tensor to NCHW code such as the HEAT heads. */
+  toNchw: boolean;
+  /** Why this layout was chosen, for logs and `inspect`. */
+  reason: string;
+}
+
+type Dims = readonly (number | string)[];
+
+function decided(layout: Layout, reason: string): LayoutDecision {
+  return { layout, toNchw: layout === 'NHWC', reason };
+}
+
+function fixed(d: number | string): number | undefined {
+  return typeof d === 'number' && d > 0 ? d : undefined;
+}
+
+function requireRank4(dims: Dims, what: string): void {
+  if (dims.length !== 4) {
+    throw new HeatError(`The ${what} has shape [${dims.join(', ')}] (rank ${dims.length}); HEAT Lens needs a rank-4 image-like tensor [N, C, H, W] or [N, H, W, C].`,
+      `Choose a rank-4 ${what} or export the model so that it has one.`);
+  }
+}
+
+/** Model input layout: NCHW when axis 1 holds 1 or 3 channels, NHWC when axis 3 does; a setting other than "auto" wins. */
+export function detectInputLayout(dims: Dims, setting: LayoutSetting = 'auto'): LayoutDecision {
+  if (setting !== 'auto') return decided(setting, 'set by heat.model.inputLayout');
+  requireRank4(dims, 'model input');
+  const c1 = fixed(dims[1]);
+  const c3 = fixed(dims[3]);
+  const isChannels = (d: number | undefined) => d === 1 || d === 3;
+  if (isChannels(c1) && !isChannels(c3)) return decided('NCHW', `axis 1 has ${c1} channels`);
+  if (isChannels(c3) && !isChannels(c1)) return decided('NHWC', `axis 3 has ${c3} channels`);
+  return decided('NCHW', `shape [${dims.join(', ')}] is ambiguous; NCHW assumed (set heat.model.inputLayout to override)`);
+}
+
+export interface TensorLayoutHints {
+  /** Number of classes (logits) or channels (features), when known. */
+  channels?: number;
+  /** [height, width] of the model input, to recognise the spatial axes by their aspect ratio. */
+  inputSize?: [number, number];
+}
+
+/**
+ * Layout of logits or features. In NCHW the spatial axes are 2 and 3; in NHWC they are 1 and 2, so axis 2 is
+ * spatial either way and the question is whether axis 1 or axis 3 holds the channels.
+ * Order of evidence: a setting; a known channel count on exactly one of the two axes; the spatial pair whose
+ * aspect ratio matches the input's; else the axis that differs more from axis 2 is the channel axis.
+ */
+export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, setting: LayoutSetting = 'auto', what = 'tensor'): LayoutDecision {
+  if (setting !== 'auto') return decided(setting, 'set by configuration');
+  requireRank4(dims, what);
+  const [d1, d2, d3] = [fixed(dims[1]), fixed(dims[2]), fixed(dims[3])];
+
+  if (hints.channels !== undefined) {
+    if (d1 === hints.channels && d3 !== hints.channels) return decided('NCHW', `axis 1 has the ${hints.channels} channels`);
+    if (d3 === hints.channels && d1 !== hints.channels) return decided('NHWC', `axis 3 has the ${hints.channels} channels`);
+  }
+  if (d1 === undefined && d3 !== undefined) return decided('NCHW', 'axis 1 is dynamic and axis 3 fixed; NCHW assumed');
+  if (d3 === undefined || d2 === undefined || d1 === undefined) return decided('NCHW', `shape [${dims.join(', ')}] has dynamic axes; NCHW assumed`);
+
+  if (hints.inputSize) {
+    const target = Math.log(hints.inputSize[0] / hints.inputSize[1]);
+    const nchwMiss = Math.abs(Math.log(d2 / d3) - target);
+    const nhwcMiss = Math.abs(Math.log(d1 / d2) - target);
+    if (Math.abs(nchwMiss - nhwcMiss) > 0.05) {
+      return nchwMiss < nhwcMiss
+        ? decided('NCHW', `axes 2, 3 match the input's aspect ratio`)
+        : decided('NHWC', `axes 1, 2 match the input's aspect ratio`);
+    }
+  }
+  const spread1 = Math.abs(Math.log(d1 / d2));
+  const spread3 = Math.abs(Math.log(d3 / d2));
+  if (spread3 > spread1) return decided('NHWC', `axis 3 (${d3}) differs most from the spatial axis 2 (${d2})`);
+  return decided('NCHW', spread1 > spread3 ? `axis 1 (${d1}) differs most from the spatial axis 2 (${d2})` : `shape [${dims.join(', ')}] is ambiguous; NCHW assumed`);
+}
