@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import fg from 'fast-glob';
 import { get, type HeatConfig, type SplitName } from '../config';
@@ -50,12 +50,20 @@ export function fillLabelPattern(pattern: string, image: string, baseDir: string
   return path.resolve(baseDir, filled);
 }
 
-/** Splits an absolute glob into the static folder it starts from and the dynamic rest. */
+/**
+ * Splits an absolute glob into the static folder it starts from and the dynamic rest. A segment that looks
+ * dynamic but names an existing folder (a workspace at "/data/run[1]") is taken literally, so glob
+ * characters in the config folder's own path do not break the search.
+ */
 function splitGlob(pattern: string): { cwd: string; rest: string } {
   // Backslashes separate folders only on Windows; elsewhere they escape glob characters.
   const segments = pattern.split(process.platform === 'win32' ? /[\\/]/ : /\//);
-  let firstDynamic = segments.findIndex((s) => fg.isDynamicPattern(s));
-  if (firstDynamic < 0) firstDynamic = segments.length;
+  let firstDynamic = 0;
+  for (; firstDynamic < segments.length; firstDynamic++) {
+    const segment = segments[firstDynamic];
+    if (segment === '' || !fg.isDynamicPattern(segment)) continue;
+    if (firstDynamic === segments.length - 1 || !existsSync(segments.slice(0, firstDynamic + 1).join(path.sep))) break;
+  }
   const cwd = segments.slice(0, firstDynamic).join(path.sep) || path.sep;
   return { cwd, rest: segments.slice(firstDynamic).join('/') };
 }
