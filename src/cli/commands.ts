@@ -1,4 +1,5 @@
 import { Command } from './context';
+import { inspectCommand } from './commands/inspect';
 
 /** Every `heat-lens` subcommand, in the order `--help` lists them. Each lives in its own file under commands/. */
-export const commands: Command[] = [];
+export const commands: Command[] = [inspectCommand];

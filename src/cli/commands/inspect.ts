@@ -1,0 +1,53 @@
+import type { TensorInfo } from '../../core/api';
+import { loadModel, listTensors } from '../../core/model';
+import { parseArgs } from '../args';
+import type { Command } from '../context';
+
+function formatShape(shape: TensorInfo['shape']): string {
+  return shape ? `[${shape.join(', ')}]` : '?';
+}
+
+function tensorLine(t: TensorInfo): string {
+  const shape = `${formatShape(t.shape)}${t.measured ? '*' : ''}`;
+  return `  ${t.name}  ${t.op || '-'}  ${shape}  ${t.dtype}`;
+}
+
+/** `heat-lens inspect MODEL.onnx [--json]`: every input, output and intermediate tensor with producer and shape. */
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'List a model\'s inputs, outputs and intermediate tensors with shapes',
+  usage: [
+    'Usage: heat-lens inspect MODEL.onnx [--json]',
+    '',
+    'Lists inputs, outputs and every intermediate tensor with its producing op, shape and dtype. Shapes the',
+    'graph does not declare are measured by one run on a zero input and marked with *. Warns when an output',
+    'holds probabilities instead of logits and names the pre-softmax tensors.',
+    '',
+    '  --json   print the listing as JSON',
+  ].join('\n'),
+  async run(argv, context) {
+    const args = parseArgs(argv, [], ['json']);
+    if (args.positional.length !== 1) {
+      context.log.error('inspect needs exactly one model file: heat-lens inspect MODEL.onnx');
+      return 2;
+    }
+    const model = await loadModel(args.positional[0]);
+    const inspection = await listTensors(model, { log: context.log });
+    if (args.options.has('json')) {
+      context.print(JSON.stringify(inspection, null, 2));
+      return 0;
+    }
+
+    context.print(`Model ${inspection.path}`);
+    context.print(`  opset ${inspection.opsetVersion}, sha256 ${inspection.sha256}`);
+    for (const [title, list] of [['Inputs', inspection.inputs], ['Outputs', inspection.outputs], ['Intermediates', inspection.intermediates]] as const) {
+      context.print(`${title} (${list.length}): name  op  shape  dtype`);
+      for (const tensor of list) context.print(tensorLine(tensor));
+    }
+    if ([...inspection.outputs, ...inspection.intermediates].some((t) => t.measured)) {
+      context.print('* shape measured by a probe run with the zero input shown under Inputs (dynamic sizes set to 1 for the batch and 256 otherwise).');
+    }
+    for (const warning of inspection.warnings) context.log.warn(warning);
+    return 0;
+  },
+};
