@@ -132,8 +132,8 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
 
   const tensors: Record<string, NamedTensor> = {};
   for (const entry of entries) {
-    const slice = bytes.slice(dataStart + entry.begin, dataStart + entry.end);
-    const buffer = slice.buffer;
+    // Copy into a fresh, aligned buffer: a Node Buffer's subarray shares (and may misalign) the file's memory.
+    const buffer = new Uint8Array(bytes.subarray(dataStart + entry.begin, dataStart + entry.end)).buffer;
     const data = entry.dtype === 'F64' ? new Float64Array(buffer)
       : entry.dtype === 'F32' ? new Float32Array(buffer)
         : entry.dtype === 'I64' ? new BigInt64Array(buffer)
