@@ -1,0 +1,60 @@
+/**
+ * Heads computed from the logits z (float32 [N, C, H, W]) alone. Each returns a [N, H, W] map.
+ *
+ * NaN: a NaN logit makes every score of its pixel NaN (ReduceMax, ReduceLogSumExp and Softmax all
+ * propagate it in onnxruntime); only `prediction` cannot show it (ArgMax returns an index). Inputs are
+ * checked for NaN on the host before the heads run.
+ */
+import { HeadContext } from './context';
+import { ElemType } from './graph';
+
+/** Entropy epsilon inside the logarithm, as in the guide's reliability weight: −Σ p·log(p + 1e-8). */
+export const ENTROPY_EPSILON = 1e-8;
+
+/**
+ * Energy E = −T·logsumexp_c(z_c / T). Anomaly score = +E: higher = more anomalous.
+ * (Logits [10, 0] give −10.0000454, [1, 1] give −1.6931472, so the uncertain pixel scores higher.)
+ * onnxruntime's ReduceLogSumExp subtracts the maximum first, so large logits do not overflow.
+ */
+export function energyHead(ctx: HeadContext, temperature: number): string {
+  return ctx.once(`energy:${temperature}`, () => {
+    const scaled = temperature === 1 ? ctx.logits : ctx.div(ctx.logits, ctx.g.scalar(temperature), 'z_over_t');
+    const lse = ctx.reduce('ReduceLogSumExp', scaled, 1, false, 'logsumexp');
+    return ctx.mul(lse, ctx.g.scalar(-temperature), 'energy');
+  });
+}
+
+/** Max logit baseline. Anomaly score = −max_c z_c: higher = more anomalous. */
+export function maxLogitHead(ctx: HeadContext): string {
+  return ctx.once('max_logit', () => ctx.neg(ctx.reduce('ReduceMax', ctx.logits, 1, false, 'max_z'), 'max_logit'));
+}
+
+/** Softmax p = softmax_c(z) at temperature 1, [N, C, H, W]; shared by the probability-based heads. */
+export function softmax(ctx: HeadContext): string {
+  return ctx.once('softmax', () => ctx.g.node('Softmax', [ctx.logits], { axis: 1 }, 'softmax'));
+}
+
+/** Maximum softmax probability baseline. Anomaly score = −max_c p_c: higher = more anomalous. */
+export function maxSoftmaxHead(ctx: HeadContext): string {
+  return ctx.once('max_softmax', () => ctx.neg(ctx.reduce('ReduceMax', softmax(ctx), 1, false, 'max_p'), 'max_softmax'));
+}
+
+/**
+ * Softmax entropy H = −Σ_c p_c·log(p_c + 1e-8). Anomaly score = +H: higher = more anomalous.
+ * The same map feeds the energy reliability weight.
+ */
+export function entropyHead(ctx: HeadContext): string {
+  return ctx.once('entropy', () => {
+    const p = softmax(ctx);
+    const plogp = ctx.mul(p, ctx.log(ctx.addConst(p, ENTROPY_EPSILON)), 'p_log_p');
+    return ctx.neg(ctx.sumOver(plogp, 1, false), 'entropy');
+  });
+}
+
+/** Predicted class argmax_c z_c as int32 [N, H, W] (first maximum on ties). */
+export function predictionHead(ctx: HeadContext): string {
+  return ctx.once('prediction', () => {
+    const arg = ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 0 }, 'argmax');
+    return ctx.g.node('Cast', [arg], { to: ElemType.INT32 }, 'prediction');
+  });
+}

@@ -1,0 +1,205 @@
+/**
+ * Mahalanobis head: M = min over known classes c of sqrt(max(d²_c, 0)), with
+ * d²_c = (f − μ_c)ᵀ P (f − μ_c) for the feature vector f of a cell, the class mean μ_c and a precision
+ * matrix P (the inverse of the regularised covariance). Anomaly score = +M: higher = more anomalous.
+ *
+ * Computed at feature resolution [N, D, h, w], then bilinearly upsampled to the logits' H × W
+ * (Resize linear, half_pixel: the same sampling as torch F.interpolate(mode='bilinear', align_corners=False)).
+ *
+ * Covariance modes:
+ *  - 'tied': one shared P. Expanded form d²_c = xᵀPx − 2·xᵀPμ'_c + μ'_cᵀPμ'_c with x = f − μ̄ and
+ *    μ'_c = μ_c − μ̄, where μ̄ is the mean of the class means: centring first keeps the float32 terms small,
+ *    so less cancels. One D × D MatMul per image plus a D × C one, all constants precomputed in float64.
+ *  - 'classwise': one P_c per class. Direct form d²_c = Σ_D (P_c (f − μ_c)) ⊙ (f − μ_c), one MatMul per class.
+ *  - 'lowrank': the top-k eigenpairs (v_j, λ_j) of the regularised tied covariance,
+ *    d²_c = Σ_j ((f − μ_c)·v_j)² / λ_j, computed as ‖W x − W μ'_c‖² with W = Λ^{-1/2} Vᵀ (k × D).
+ * The expanded forms can go slightly negative in floating point, hence the clamp at 0 before the root.
+ * Classes listed in `emptyClasses` (or with a zero count) are left out of the minimum.
+ * NaN features give NaN distances (Relu, ReduceMin and Min propagate NaN in onnxruntime).
+ */
+import { HeatError } from '../errors';
+import type { ClassStatistics } from '../stats/types';
+import { HeadContext } from './context';
+
+export type CovarianceMode = 'tied' | 'classwise' | 'lowrank';
+
+/** Builds the [N, H, W] Mahalanobis map from the `features` input and returns its name. */
+export function mahalanobisHead(ctx: HeadContext, stats: ClassStatistics, covariance: CovarianceMode, statsKey: string): string {
+  return ctx.once(`mahalanobis:${statsKey}:${covariance}`, () => {
+    checkMeans(stats);
+    const classes = activeClasses(stats);
+    const features = ctx.features(stats.dim);
+    const flat = ctx.g.node('Reshape', [features, ctx.g.ints([0, stats.dim, -1])], {}, 'features_flat');
+    const squared = covariance === 'classwise'
+      ? classwiseDistances(ctx, stats, classes, flat)
+      : expandedDistances(ctx, stats, classes, flat, covariance);
+    const clamped = ctx.g.node('Relu', [squared], {}, 'd2_clamped');
+    const distance = ctx.g.node('Sqrt', [clamped], {}, 'mahalanobis_coarse');
+    return upsampleToLogits(ctx, distance, features);
+  });
+}
+
+/** Indices of the classes that enter the minimum; throws when none is left. */
+export function activeClasses(stats: ClassStatistics): number[] {
+  const empty = new Set(stats.emptyClasses);
+  const classes: number[] = [];
+  for (let c = 0; c < stats.classCount; c++) if (!empty.has(c) && stats.counts[c] > 0) classes.push(c);
+  if (classes.length === 0) {
+    throw new HeatError('The statistics have no class with training pixels, so no Mahalanobis distance can be computed.',
+      'Recompute the statistics on labelled images that contain known classes.', 'heat.statistics.path');
+  }
+  return classes;
+}
+
+/** Tied and low-rank: min_c of xᵀAx − 2·xᵀAμ'_c + μ'_cᵀAμ'_c, as [N, 1, hw]. */
+function expandedDistances(ctx: HeadContext, stats: ClassStatistics, classes: number[], flat: string, covariance: 'tied' | 'lowrank'): string {
+  const D = stats.dim;
+  const centre = meanOfMeans(stats, classes);
+  const x = ctx.sub(flat, ctx.g.floats('feature_centre', centre, [D, 1]), 'features_centred');
+  const shifted = classes.map((c) => sub(rowOf(stats.means, c, D), centre));
+
+  let quadratic: string;
+  let rows: Float64Array[]; // per class, the vector r_c with cross term x·r_c (in x's or z's space)
+  let space = x;
+  if (covariance === 'tied') {
+    const P = symmetrised(require64(stats.tiedPrecision, D * D, 'tiedPrecision', 'tied'), D);
+    const Px = ctx.g.node('MatMul', [ctx.g.floats('tied_precision', P, [D, D]), x], {}, 'p_x');
+    quadratic = ctx.sumOver(ctx.mul(Px, x), 1, true, 'x_p_x');
+    rows = shifted.map((m) => matVec(P, m, D, D));
+  } else {
+    const W = whitening(stats);
+    const k = W.length / D;
+    const z = ctx.g.node('MatMul', [ctx.g.floats('lowrank_whitening', W, [k, D]), x], {}, 'z');
+    quadratic = ctx.sumOver(ctx.mul(z, z), 1, true, 'z_z');
+    rows = shifted.map((m) => matVec(W, m, k, D));
+    space = z;
+  }
+
+  const width = rows[0].length;
+  const cross = new Float64Array(classes.length * width);
+  const offset = new Float64Array(classes.length);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < width; j++) cross[i * width + j] = 2 * r[j];
+  });
+  if (covariance === 'tied') shifted.forEach((m, i) => { offset[i] = dot(m, rows[i]); });
+  else rows.forEach((r, i) => { offset[i] = dot(r, r); });
+
+  const crossTerm = ctx.g.node('MatMul', [ctx.g.floats('cross', cross, [classes.length, width]), space], {}, 'cross');
+  const d2 = ctx.add(ctx.sub(quadratic, crossTerm), ctx.g.floats('offset', offset, [classes.length, 1]), 'd2');
+  return ctx.reduce('ReduceMin', d2, 1, true, 'd2_min');
+}
+
+/** Class-wise: min_c of Σ_D (P_c (f − μ_c)) ⊙ (f − μ_c), as [N, 1, hw]. */
+function classwiseDistances(ctx: HeadContext, stats: ClassStatistics, classes: number[], flat: string): string {
+  const D = stats.dim;
+  const all = require64(stats.classPrecisions, stats.classCount * D * D, 'classPrecisions', 'classwise');
+  const perClass = classes.map((c) => {
+    const P = symmetrised(all.subarray(c * D * D, (c + 1) * D * D), D);
+    const diff = ctx.sub(flat, ctx.g.floats(`mean_${c}`, rowOf(stats.means, c, D), [D, 1]), `diff_${c}`);
+    const Pdiff = ctx.g.node('MatMul', [ctx.g.floats(`precision_${c}`, P, [D, D]), diff], {}, `p_diff_${c}`);
+    return ctx.sumOver(ctx.mul(Pdiff, diff), 1, true, `d2_${c}`);
+  });
+  return perClass.length === 1 ? perClass[0] : ctx.g.node('Min', perClass, {}, 'd2_min');
+}
+
+/** [N, 1, hw] at feature resolution → [N, H, W] at logits resolution, bilinear with half-pixel centres. */
+function upsampleToLogits(ctx: HeadContext, coarse: string, features: string): string {
+  const g = ctx.g;
+  const one = g.ints([1]);
+  const coarseShape = g.node('Concat', [
+    g.node('Shape', [features], { start: 0, end: 1 }, 'n'), one, g.node('Shape', [features], { start: 2 }, 'hw'),
+  ], { axis: 0 }, 'coarse_shape');
+  const grid = g.node('Reshape', [coarse, coarseShape], {}, 'mahalanobis_grid');
+  const sizes = g.node('Concat', [
+    g.node('Shape', [ctx.logits], { start: 0, end: 1 }, 'n'), one, g.node('Shape', [ctx.logits], { start: 2 }, 'HW'),
+  ], { axis: 0 }, 'logits_sizes');
+  const fine = g.node('Resize', [grid, '', '', sizes], {
+    mode: 'linear',
+    coordinate_transformation_mode: 'half_pixel',
+  }, 'mahalanobis_fine');
+  return g.node('Squeeze', [fine, one], {}, 'mahalanobis');
+}
+
+/** W = Λ^{-1/2} Vᵀ, k × D row-major, from the low-rank eigenpairs (V is D × k, column j = v_j). */
+function whitening(stats: ClassStatistics): Float64Array {
+  const lr = stats.lowRank;
+  if (!lr) throw missing('lowRank', 'lowrank');
+  const D = stats.dim;
+  const k = lr.rank;
+  if (lr.vectors.length !== D * k || lr.values.length !== k) {
+    throw new HeatError(`The low-rank statistics hold ${lr.vectors.length} vector values and ${lr.values.length} eigenvalues; rank ${k} and D = ${D} need ${D * k} and ${k}.`,
+      'Recompute the statistics file.', 'heat.statistics.path');
+  }
+  const W = new Float64Array(k * D);
+  for (let j = 0; j < k; j++) {
+    const lambda = lr.values[j];
+    if (!(lambda > 0)) {
+      throw new HeatError(`Low-rank eigenvalue ${j} is ${lambda}; eigenvalues must be positive.`,
+        'Increase heat.statistics.regularization or lower heat.statistics.rank, then recompute the statistics.', 'heat.statistics.rank');
+    }
+    const scale = 1 / Math.sqrt(lambda);
+    for (let d = 0; d < D; d++) W[j * D + d] = lr.vectors[d * k + j] * scale;
+  }
+  return W;
+}
+
+function checkMeans(stats: ClassStatistics): void {
+  const D = stats.dim;
+  if (!(Number.isInteger(D) && D > 0) || stats.means.length !== stats.classCount * D || stats.counts.length !== stats.classCount) {
+    throw new HeatError(`The statistics hold ${stats.means.length} mean values and ${stats.counts.length} counts; ${stats.classCount} classes × D = ${D} need ${stats.classCount * D} and ${stats.classCount}.`,
+      'Recompute the statistics file.', 'heat.statistics.path');
+  }
+}
+
+function meanOfMeans(stats: ClassStatistics, classes: number[]): Float64Array {
+  const D = stats.dim;
+  const centre = new Float64Array(D);
+  for (const c of classes) for (let d = 0; d < D; d++) centre[d] += stats.means[c * D + d] / classes.length;
+  return centre;
+}
+
+function require64(values: Float64Array | undefined, length: number, field: string, mode: CovarianceMode): Float64Array {
+  if (!values) throw missing(field, mode);
+  if (values.length !== length) {
+    throw new HeatError(`The statistics field ${field} holds ${values.length} values; ${length} are needed.`, 'Recompute the statistics file.', 'heat.statistics.path');
+  }
+  return values;
+}
+
+function missing(field: string, mode: CovarianceMode): HeatError {
+  return new HeatError(`heat.statistics.covariance is "${mode}" but the statistics file has no ${field}.`,
+    `Set heat.statistics.covariance to a mode the file holds, or recompute the statistics with covariance "${mode}".`,
+    'heat.statistics.covariance');
+}
+
+/** (P + Pᵀ)/2: a precision from a float64 inverse is symmetric only up to rounding. */
+function symmetrised(P: Float64Array, D: number): Float64Array {
+  const S = new Float64Array(D * D);
+  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) S[i * D + j] = 0.5 * (P[i * D + j] + P[j * D + i]);
+  return S;
+}
+
+function rowOf(matrix: Float64Array, row: number, width: number): Float64Array {
+  return matrix.subarray(row * width, (row + 1) * width);
+}
+
+function sub(a: Float64Array, b: Float64Array): Float64Array {
+  return a.map((v, i) => v - b[i]);
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Row-major (rows × cols) matrix times a vector of length cols. */
+function matVec(M: Float64Array, v: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += M[i * cols + j] * v[j];
+    out[i] = s;
+  }
+  return out;
+}
