@@ -11,11 +11,6 @@
 const SIGN = 0x80000000;
 const SMALL_SORT = 256;
 
-/** True for the bit pattern of a float32 NaN (all exponent bits set, mantissa non-zero). */
-export function isNanBits(bits: number): boolean {
-  return (bits & 0x7fffffff) > 0x7f800000;
-}
-
 /** Order-preserving key of float32 bits; -0 maps to the key of +0. */
 export function bitsToKey(bits: number): number {
   if (bits === SIGN) return SIGN;
@@ -37,45 +32,79 @@ export function keyToFloat(key: number): number {
   return conversion.getFloat32(0, true);
 }
 
+/** A run of keys: the first `count` entries of `keys`. */
+export interface KeyRun {
+  keys: Uint32Array;
+  count: number;
+}
+
 /**
- * Sorts `keys[0, n)` ascending with a least-significant-digit radix sort (digits of 11, 11 and 10 bits),
- * using `scratch` (length ≥ n) as the second buffer. Passes whose digit is the same for every key are
- * skipped. Returns whichever of the two buffers holds the sorted keys in its first n entries.
- * Linear time: about three reads and writes per key, several times faster than a comparison sort.
+ * Sorts `keys[0, n)` ascending with a least-significant-digit radix sort (two digits of 16 bits), using
+ * `scratch` (length ≥ n) as the second buffer. Returns whichever of the two buffers holds the sorted keys
+ * in its first n entries. Linear time: one counting pass and at most two scatter passes, several times
+ * faster than a comparison sort.
  */
 export function radixSortKeys(keys: Uint32Array, n: number, scratch: Uint32Array): Uint32Array {
   if (n <= SMALL_SORT) {
     keys.subarray(0, n).sort();
     return keys;
   }
-  const counts = new Float64Array(2048 * 3);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    counts[k & 0x7ff]++;
-    counts[2048 + ((k >>> 11) & 0x7ff)]++;
-    counts[4096 + (k >>> 22)]++;
-  }
+  return radixSortRuns([{ keys, count: n }], n, scratch, keys);
+}
 
-  let source = keys;
-  let target = scratch;
-  for (let pass = 0; pass < 3; pass++) {
-    const base = pass * 2048;
-    const shift = pass * 11;
-    if (counts[base + ((source[0] >>> shift) & 0x7ff)] === n) continue;
-
-    const offsets = new Uint32Array(2048);
-    let sum = 0;
-    for (let d = 0; d < 2048; d++) {
-      offsets[d] = sum;
-      sum += counts[base + d];
+/**
+ * Sorts the keys of several runs, together `total` long, into one ascending array. The first scatter pass
+ * reads the runs and writes `first`; the second reads `first` and writes `second`, which may be the input of
+ * a single run. A digit that is the same for every key is skipped. Returns the buffer holding the result.
+ */
+export function radixSortRuns(runs: KeyRun[], total: number, first: Uint32Array, second: Uint32Array): Uint32Array {
+  const low = new Uint32Array(65536);
+  const high = new Uint32Array(65536);
+  for (const { keys, count } of runs) {
+    for (let i = 0; i < count; i++) {
+      const k = keys[i];
+      low[k & 0xffff]++;
+      high[k >>> 16]++;
     }
-    for (let i = 0; i < n; i++) {
-      const k = source[i];
-      target[offsets[(k >>> shift) & 0x7ff]++] = k;
-    }
-    const swap = source;
-    source = target;
-    target = swap;
   }
-  return source;
+  if (total === 0) return first;
+  const sample = runs.find((run) => run.count > 0)!.keys[0];
+  const sortLow = low[sample & 0xffff] !== total;
+  const sortHigh = high[sample >>> 16] !== total;
+  toOffsets(low);
+  toOffsets(high);
+
+  if (sortLow) {
+    for (const { keys, count } of runs) {
+      for (let i = 0; i < count; i++) {
+        const k = keys[i];
+        first[low[k & 0xffff]++] = k;
+      }
+    }
+    if (!sortHigh) return first;
+    for (let i = 0; i < total; i++) {
+      const k = first[i];
+      second[high[k >>> 16]++] = k;
+    }
+    return second;
+  }
+  // The low digit is constant: one pass on the high digit, or a plain copy when all keys are equal.
+  let next = 0;
+  for (const { keys, count } of runs) {
+    for (let i = 0; i < count; i++) {
+      const k = keys[i];
+      first[sortHigh ? high[k >>> 16]++ : next++] = k;
+    }
+  }
+  return first;
+}
+
+/** counts → exclusive prefix sums, in place. */
+function toOffsets(counts: Uint32Array): void {
+  let sum = 0;
+  for (let d = 0; d < counts.length; d++) {
+    const c = counts[d];
+    counts[d] = sum;
+    sum += c;
+  }
 }

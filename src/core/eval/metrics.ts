@@ -18,8 +18,8 @@
  */
 import type { MethodMetrics, MetricValue } from '../api';
 import { HeatError } from '../errors';
-import { bitsToKey, floatToKey, isNanBits, keyToFloat, radixSortKeys } from './keys';
-import { Curves, Sweep, SweepResult } from './sweep';
+import { floatToKey, keyToFloat, radixSortKeys, radixSortRuns } from './keys';
+import { Curves, Sweep, SweepResult, sweepSorted } from './sweep';
 
 export const DEFAULT_MAX_EXACT_PIXELS = 10_000_000;
 /** Histogram bins: the top HISTOGRAM_BITS bits of the 32-bit order key. */
@@ -133,16 +133,16 @@ class KeyStore {
     }
   }
 
-  /** All keys in one array; the chunks are released. */
-  take(): Uint32Array {
-    const all = new Uint32Array(this.length);
-    let offset = 0;
-    this.forEach((chunk, count) => {
-      all.set(chunk.subarray(0, count), offset);
-      offset += count;
+  /** All keys in one ascending array; the chunks are released. */
+  sorted(): Uint32Array {
+    let left = this.length;
+    const runs = this.chunks.map((keys) => {
+      const count = Math.min(left, CHUNK);
+      left -= CHUNK;
+      return { keys, count };
     });
     this.chunks = [];
-    return all;
+    return radixSortRuns(runs, this.length, new Uint32Array(this.length), new Uint32Array(this.length));
   }
 }
 
@@ -214,6 +214,8 @@ export class MetricAccumulator {
     let ignored = 0;
     let nan = 0;
     let badIndex = -1;
+    // Hot loop: the order-key mapping of keys.ts (bitsToKey) is written out here, since a call per pixel
+    // through a module binding costs more than the rest of the loop.
     for (let i = 0; i < bits.length; i++) {
       const label = labels[i];
       if (label === 255) {
@@ -221,12 +223,13 @@ export class MetricAccumulator {
         continue;
       }
       const b = bits[i];
-      if (isNanBits(b)) {
+      if ((b & 0x7fffffff) > 0x7f800000) {
         nan++;
         continue;
       }
-      if (label === 0) negatives[n++] = bitsToKey(b);
-      else if (label === 1) positives[p++] = bitsToKey(b);
+      const key = b === 0x80000000 ? 0x80000000 : (b & 0x80000000) !== 0 ? ~b : b | 0x80000000;
+      if (label === 0) negatives[n++] = key;
+      else if (label === 1) positives[p++] = key;
       else if (badIndex < 0) badIndex = i;
     }
     if (badIndex >= 0) {
@@ -313,8 +316,8 @@ export class MetricAccumulator {
     let bounds: { aupr: number; auroc: number; fpr95: number } | null = null;
     let range: [number, number] | null = null;
     if (this.mode === 'exact') {
-      const positives = sortKeys(this.positiveStore!.take());
-      const negatives = sortKeys(this.negativeStore!.take());
+      const positives = this.positiveStore!.sorted();
+      const negatives = this.negativeStore!.sorted();
       this.finished = { mode: 'exact', positives, negatives };
       if (!undefinedReason) {
         const s = new Sweep(P, N, this.curveSteps);
@@ -452,34 +455,8 @@ export class MetricAccumulator {
   }
 }
 
-/** Feeds the groups of two ascending key arrays to a sweep, from the highest key down. */
-function sweepSorted(sweep: Sweep, positives: Uint32Array, p: number, negatives: Uint32Array, n: number): void {
-  let i = p - 1;
-  let j = n - 1;
-  while (i >= 0 || j >= 0) {
-    const a = i >= 0 ? positives[i] : -1;
-    const b = j >= 0 ? negatives[j] : -1;
-    const key = a > b ? a : b;
-    let groupP = 0;
-    let groupN = 0;
-    while (i >= 0 && positives[i] === key) {
-      groupP++;
-      i--;
-    }
-    while (j >= 0 && negatives[j] === key) {
-      groupN++;
-      j--;
-    }
-    sweep.push(key, groupP, groupN);
-  }
-}
-
 function addToBins(bins: Float64Array, keys: Uint32Array, count: number): void {
   for (let i = 0; i < count; i++) bins[keys[i] >>> BIN_SHIFT]++;
-}
-
-function sortKeys(keys: Uint32Array): Uint32Array {
-  return radixSortKeys(keys, keys.length, new Uint32Array(keys.length)).slice(0, keys.length);
 }
 
 /**

@@ -122,3 +122,33 @@ export class Sweep {
     };
   }
 }
+
+/**
+ * Feeds two ascending key arrays (positives[0, p), negatives[0, n)) to a sweep as groups of equal keys,
+ * from the highest key down. Negatives above the highest remaining positive go in as one group: TPR is
+ * constant over them, so the ROC segment they span is straight, no precision is read there and neither
+ * FPR95 nor the best F1 can fall inside the run. That keeps the loop tight where most pixels are.
+ */
+export function sweepSorted(sweep: Sweep, positives: Uint32Array, p: number, negatives: Uint32Array, n: number): void {
+  let i = p - 1;
+  let j = n - 1;
+  while (i >= 0 || j >= 0) {
+    const key = i >= 0 ? positives[i] : -1;
+    const runStart = j;
+    while (j >= 0 && negatives[j] > key) j--;
+    if (j < runStart) sweep.push(negatives[j + 1], 0, runStart - j);
+    if (i < 0) break;
+
+    let groupP = 0;
+    let groupN = 0;
+    while (i >= 0 && positives[i] === key) {
+      groupP++;
+      i--;
+    }
+    while (j >= 0 && negatives[j] === key) {
+      groupN++;
+      j--;
+    }
+    sweep.push(key, groupP, groupN);
+  }
+}
