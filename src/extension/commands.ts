@@ -1,0 +1,255 @@
+/**
+ * The HEAT commands. Each one gathers its input (files, quick picks), runs an engine job through the
+ * session (progress, cancel, log, errors) and hands the result to the view that shows it.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MethodMetrics, SweepRow, TensorInfo } from '../core/api';
+import { ABLATION_KINDS, AblationKind } from '../protocol/engine';
+import { HeatSession, RunRecord } from './session';
+import { activeFolder, readConfig, writeSetting } from './settings';
+import { ViewerPanel } from './viewerPanel';
+import { SweepPanel } from './sweepPanel';
+import { ReportPanel } from './reportPanel';
+
+export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp'];
+
+export function registerCommands(session: HeatSession): vscode.Disposable[] {
+  const register = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run);
+  return [
+    register('heat.scoreImage', (uri?: vscode.Uri, uris?: vscode.Uri[]) => scoreImage(session, uri, uris)),
+    register('heat.computeStatistics', () => computeStatistics(session)),
+    register('heat.evaluate', () => evaluate(session)),
+    register('heat.runSweep', () => runSweep(session)),
+    register('heat.runAblation', (kind?: AblationKind) => runAblation(session, kind)),
+    register('heat.runChecklist', () => runChecklist(session)),
+    register('heat.runChecklistPhase', (item?: { phase?: number } | number) => runChecklist(session, typeof item === 'number' ? item : item?.phase)),
+    register('heat.selectFeatureLayer', () => selectTensor(session, 'heat.model.featureLayer')),
+    register('heat.selectLogitsTensor', () => selectTensor(session, 'heat.model.logitsTensor')),
+    register('heat.openViewer', () => openViewer(session)),
+    register('heat.showLog', () => session.log.show()),
+    register('heat.openSample', () => openSample(session)),
+    register('heat.openRun', (run?: RunRecord) => openRun(session, run)),
+    register('heat.applySetting', (key: string, value: unknown) => applySetting(session, key, value)),
+  ];
+}
+
+/** Images from the explorer selection, the active image preview, or an open dialog. */
+async function imagesToScore(uri?: vscode.Uri, uris?: vscode.Uri[]): Promise<vscode.Uri[]> {
+  const chosen = uris && uris.length > 0 ? uris : uri ? [uri] : [];
+  if (chosen.length === 0) {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    if (input instanceof vscode.TabInputCustom && isImage(input.uri)) chosen.push(input.uri);
+  }
+  if (chosen.length === 0) {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { Images: IMAGE_EXTENSIONS }, openLabel: 'Score' });
+    chosen.push(...(picked ?? []));
+  }
+  return chosen.filter(isImage);
+}
+
+function isImage(uri: vscode.Uri): boolean {
+  return IMAGE_EXTENSIONS.includes(path.extname(uri.fsPath).slice(1).toLowerCase());
+}
+
+async function scoreImage(session: HeatSession, uri?: vscode.Uri, uris?: vscode.Uri[]): Promise<void> {
+  const images = await imagesToScore(uri, uris);
+  if (images.length === 0) return;
+  const result = await session.run(images.length === 1 ? `Score ${path.basename(images[0].fsPath)}` : `Score ${images.length} images`,
+    { kind: 'score', images: images.map((u) => u.fsPath) });
+  if (!result) return;
+  for (const failure of result.failures) session.log.error(`Score ${failure.image}: ${failure.error}`);
+  if (result.failures.length > 0) {
+    void vscode.window.showWarningMessage(`HEAT scored ${result.results.length} of ${images.length} images; ${result.failures.length} failed (see the log).`, 'Show Log')
+      .then((c) => { if (c) session.log.show(); });
+  }
+  for (const scored of result.results) {
+    const heat = scored.summary.maps['heat'];
+    session.log.info(`Scored ${scored.image} on ${scored.summary.executionProvider}: HEAT ${heat ? `${heat.min.toFixed(3)}..${heat.max.toFixed(3)}` : 'not computed'}.`);
+    for (const note of scored.summary.notes) session.log.warn(`${path.basename(scored.image)}: ${note}`);
+  }
+  const last = result.results.at(-1);
+  if (!last) return;
+  session.setLatest(last);
+  ViewerPanel.show(session, last);
+}
+
+async function computeStatistics(session: HeatSession): Promise<void> {
+  const config = readConfigOrReport(session, 'Compute Class Statistics');
+  if (!config) return;
+  const folder = activeFolder();
+  const configured = config['heat.statistics.path'] as string;
+  const out = configured || (folder ? path.join(folder.uri.fsPath, '.heat-lens', 'statistics.safetensors') : '');
+  if (!out) { void vscode.window.showErrorMessage('HEAT: open a workspace folder first; statistics are written into it.'); return; }
+  const result = await session.run('Compute Class Statistics', { kind: 'statistics', out }, {}, config);
+  if (result === undefined) return;
+  if (!configured && folder) {
+    await writeSetting('heat.statistics.path', path.relative(folder.uri.fsPath, out).split(path.sep).join('/'), folder);
+    session.log.info(`Set heat.statistics.path to ${out}.`);
+  }
+  session.recordRun({ kind: 'statistics', label: `Statistics ${path.basename(out)}`, time: new Date().toISOString(), file: out, methods: [], rows: [], keys: [] });
+  void vscode.window.showInformationMessage(`HEAT statistics written to ${out}.`);
+}
+
+async function evaluate(session: HeatSession): Promise<void> {
+  const outDir = session.runFolder('eval');
+  const result = await session.run('Evaluate Test Set', { kind: 'evaluate', outDir, split: 'test' });
+  if (result === undefined) return;
+  const record: RunRecord = { kind: 'evaluate', label: `Evaluation ${new Date().toLocaleTimeString()}`, time: new Date().toISOString(), folder: outDirOf(result) ?? outDir, methods: methodsOf(result), rows: [], keys: [] };
+  session.recordRun(record);
+  for (const m of record.methods) session.log.info(`${m.method}: AUPR ${fmt(m.pooled.aupr.value)}, FPR95 ${fmt(m.pooled.fpr95.value)}, AUROC ${fmt(m.pooled.auroc.value)} (pooled).`);
+  await ReportPanel.show(session, record);
+}
+
+async function runSweep(session: HeatSession): Promise<void> {
+  const config = readConfigOrReport(session, 'Run Sweep');
+  if (!config) return;
+  const grid = config['heat.sweep.grid'] as Record<string, unknown[]>;
+  if (Object.keys(grid).length === 0) {
+    const choice = await vscode.window.showErrorMessage('HEAT: heat.sweep.grid is empty, so there is nothing to sweep. Set it to lists of values, for example {"temperature": [0.5, 1, 2], "alpha": [0.8, 0.9]}.', 'Open Setting');
+    if (choice) void vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', 'heat.sweep.grid');
+    return;
+  }
+  await streamRows(session, 'sweep', 'Run Sweep', Object.keys(grid), (onRow) =>
+    session.run('Run Sweep', { kind: 'sweep', grid, outDir: session.runFolder('sweep') }, { onRow }, config));
+}
+
+async function runAblation(session: HeatSession, given?: AblationKind): Promise<void> {
+  const descriptions: Record<AblationKind, string> = {
+    components: 'Each component alone and every combination of energy, Mahalanobis and spatial',
+    normalization: 'Adaptive (EMA) against fixed and no normalization',
+    layers: 'The feature layers listed in heat.ablation.layers',
+  };
+  const kind = given ?? (await vscode.window.showQuickPick(ABLATION_KINDS.map((k) => ({ label: k, detail: descriptions[k] })), { title: 'HEAT: Run Ablation' }))?.label as AblationKind | undefined;
+  if (!kind) return;
+  await streamRows(session, 'ablation', `Ablation: ${kind}`, [], (onRow) =>
+    session.run(`Ablation: ${kind}`, { kind: 'ablation', ablation: kind, outDir: session.runFolder(`ablation-${kind}`) }, { onRow }));
+}
+
+/** Opens the sweep panel, fills it row by row while the job runs, and records the run. */
+async function streamRows(session: HeatSession, kind: 'sweep' | 'ablation', title: string, keys: string[], start: (onRow: (row: SweepRow) => void) => Promise<unknown>): Promise<void> {
+  const panel = SweepPanel.show(session, title, keys);
+  const rows: SweepRow[] = [];
+  const result = await start((row) => { rows.push(row); panel.addRow(row); });
+  panel.finish(result === undefined ? 'Stopped before the end (cancelled or failed; see the log).' : undefined);
+  if (result === undefined && rows.length === 0) return;
+  const best = bestRow(rows);
+  session.recordRun({ kind, label: `${title}${best ? ` (best AUPR ${fmt(best.metrics.pooled.aupr.value)})` : ''}`, time: new Date().toISOString(), folder: outDirOf(result), methods: [], rows, keys });
+}
+
+async function runChecklist(session: HeatSession, phase?: number): Promise<void> {
+  const result = await session.run(phase ? `Validation Checklist, phase ${phase}` : 'Validation Checklist', { kind: 'checklist', phase });
+  if (!result) return;
+  const merged = phase ? [...session.checks.filter((c) => c.phase !== phase), ...result] : result;
+  merged.sort((a, b) => a.phase - b.phase);
+  session.setChecks(merged);
+  const count = (s: string) => result.filter((c) => c.status === s).length;
+  session.log.info(`Checklist: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped.`);
+}
+
+async function selectTensor(session: HeatSession, key: 'heat.model.featureLayer' | 'heat.model.logitsTensor'): Promise<void> {
+  const config = readConfigOrReport(session, 'Select tensor');
+  if (!config) return;
+  const model = config['heat.model.path'] as string;
+  if (!model) {
+    const choice = await vscode.window.showErrorMessage('HEAT: heat.model.path is empty. Set it to your ONNX model first.', 'Open Setting');
+    if (choice) void vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', 'heat.model.path');
+    return;
+  }
+  const inspection = await session.run(`Inspect ${path.basename(model)}`, { kind: 'inspect', model }, {}, config);
+  if (!inspection) return;
+  for (const warning of inspection.warnings) session.log.warn(warning);
+  const tensors = key === 'heat.model.logitsTensor' ? [...inspection.outputs, ...inspection.intermediates] : [...inspection.intermediates, ...inspection.outputs];
+  const current = config[key] as string;
+  const items = tensors.map((t) => ({ label: t.name, description: describeTensor(t), detail: t.node ? `node ${t.node}` : undefined, picked: t.name === current }));
+  const picked = await vscode.window.showQuickPick(items, {
+    title: key === 'heat.model.logitsTensor' ? 'HEAT: Select Logits Tensor (pre-softmax)' : 'HEAT: Select Feature Layer',
+    placeHolder: `Current: ${current || '(model default)'}`, matchOnDescription: true, matchOnDetail: true,
+  });
+  if (!picked) return;
+  await writeSetting(key, picked.label);
+  session.log.info(`Set ${key} to ${picked.label}.`);
+}
+
+function describeTensor(t: TensorInfo): string {
+  const shape = t.shape ? `[${t.shape.join(', ')}]${t.measured ? ' (measured)' : ''}` : 'shape unknown';
+  return `${t.kind}${t.op ? ` · ${t.op}` : ''} · ${shape} · ${t.dtype}`;
+}
+
+async function openViewer(session: HeatSession): Promise<void> {
+  if (session.latest) { ViewerPanel.show(session, session.latest); return; }
+  const choice = await vscode.window.showInformationMessage('HEAT: no image scored yet in this window. Score one to open the viewer.', 'Score Image…');
+  if (choice) await vscode.commands.executeCommand('heat.scoreImage');
+}
+
+/** Copies the bundled sample (model, images, labels, settings) to a folder the user picks and opens it. */
+async function openSample(session: HeatSession): Promise<void> {
+  const source = path.join(session.context.extensionPath, 'samples', 'street');
+  try {
+    await fs.access(source);
+  } catch {
+    void vscode.window.showErrorMessage(`HEAT: the sample is missing from the extension (${source}). Reinstall HEAT Lens.`);
+    return;
+  }
+  const parent = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Copy Sample Here', title: 'HEAT: folder to copy the sample workspace into' });
+  if (!parent?.[0]) return;
+  const target = await freeName(path.join(parent[0].fsPath, 'heat-sample'));
+  await fs.cp(source, target, { recursive: true, errorOnExist: true });
+  session.log.info(`Copied the sample workspace to ${target}.`);
+  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target), { forceNewWindow: false });
+}
+
+async function freeName(base: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const candidate = i === 0 ? base : `${base}-${i + 1}`;
+    try { await fs.access(candidate); } catch { return candidate; }
+  }
+}
+
+async function openRun(session: HeatSession, run?: RunRecord): Promise<void> {
+  if (!run) return;
+  if (run.kind === 'evaluate') await ReportPanel.show(session, run);
+  else if (run.kind === 'statistics' && run.file) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(run.file));
+  else { const panel = SweepPanel.show(session, run.label, run.keys); for (const row of run.rows) panel.addRow(row); panel.finish(); }
+}
+
+async function applySetting(session: HeatSession, key: string, value: unknown): Promise<void> {
+  await writeSetting(key, value);
+  session.log.info(`Set ${key} to ${JSON.stringify(value)}.`);
+}
+
+function readConfigOrReport(session: HeatSession, title: string) {
+  try { return readConfig(); } catch (error) { session.reportError(title, error); return undefined; }
+}
+
+/** Method metrics from an evaluation result, whatever wrapper core puts around them. */
+export function methodsOf(result: unknown): MethodMetrics[] {
+  const isMethod = (m: unknown): m is MethodMetrics => typeof m === 'object' && m !== null && 'method' in m && 'pooled' in m;
+  if (Array.isArray(result)) return result.filter(isMethod);
+  if (typeof result !== 'object' || result === null) return [];
+  for (const key of ['methods', 'metrics', 'results']) {
+    const value = (result as Record<string, unknown>)[key];
+    if (Array.isArray(value) && value.some(isMethod)) return value.filter(isMethod);
+  }
+  return [];
+}
+
+function outDirOf(result: unknown): string | undefined {
+  const value = (result as { outDir?: unknown } | null)?.outDir;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The row with the highest pooled AUPR. */
+export function bestRow(rows: readonly SweepRow[]): SweepRow | undefined {
+  let best: SweepRow | undefined;
+  for (const row of rows) {
+    const v = row.metrics.pooled.aupr.value;
+    if (v !== null && (!best || v > (best.metrics.pooled.aupr.value ?? -Infinity))) best = row;
+  }
+  return best;
+}
+
+export function fmt(value: number | null | undefined, digits = 3): string {
+  return value === null || value === undefined ? 'n/a' : value.toFixed(digits);
+}

@@ -1,0 +1,39 @@
+/**
+ * Reads the `heat.*` settings of a workspace folder into the flat object `makeConfig` validates, so the
+ * extension and the CLI interpret the same keys the same way. Only values the user set are passed, so
+ * defaults come from SETTINGS and relative paths resolve against the workspace folder.
+ */
+import * as vscode from 'vscode';
+import { HeatConfig, SETTINGS, makeConfig } from '../core/config';
+
+/** The folder HEAT works in: the one of the active editor, else the first. */
+export function activeFolder(resource?: vscode.Uri): vscode.WorkspaceFolder | undefined {
+  const uri = resource ?? vscode.window.activeTextEditor?.document.uri;
+  return (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];
+}
+
+/** Explicitly set `heat.*` values, most specific scope first. */
+export function rawSettings(folder?: vscode.WorkspaceFolder): Record<string, unknown> {
+  const configuration = vscode.workspace.getConfiguration(undefined, folder?.uri);
+  const raw: Record<string, unknown> = {};
+  for (const spec of SETTINGS) {
+    const inspected = configuration.inspect(spec.key);
+    const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+    if (value !== undefined) raw[spec.key] = value;
+  }
+  return raw;
+}
+
+/** Validated configuration; throws HeatError naming the bad key and the fix. */
+export function readConfig(folder = activeFolder()): HeatConfig {
+  const base = folder?.uri.fsPath ?? process.cwd();
+  const source = folder ? vscode.Uri.joinPath(folder.uri, '.vscode', 'settings.json').fsPath : '';
+  return makeConfig(rawSettings(folder), base, source);
+}
+
+/** Writes one setting to the workspace folder's settings (or the workspace when there is no folder). */
+export async function writeSetting(key: string, value: unknown, folder = activeFolder()): Promise<void> {
+  const configuration = vscode.workspace.getConfiguration(undefined, folder?.uri);
+  const target = folder ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
+  await configuration.update(key, value, target);
+}

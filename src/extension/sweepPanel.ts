@@ -1,0 +1,69 @@
+/** Sweep and ablation table: rows arrive while the job runs; "Apply" writes a row's values to settings. */
+import * as vscode from 'vscode';
+import type { SweepRow } from '../core/api';
+import { settingSpec } from '../core/config';
+import type { HostToSweep, SweepToHost } from '../protocol/webview';
+import type { HeatSession } from './session';
+import { writeSetting } from './settings';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+/** Maps a sweep grid key (temperature, covariance, …) to the heat.* setting it varies. */
+export const GRID_KEY_SETTINGS: Record<string, string> = {
+  temperature: 'heat.score.temperature',
+  alpha: 'heat.score.alpha',
+  kernelSize: 'heat.score.kernelSize',
+  covariance: 'heat.statistics.covariance',
+  featureLayer: 'heat.model.featureLayer',
+  spatialMethod: 'heat.score.spatialMethod',
+  padding: 'heat.score.padding',
+  combination: 'heat.score.combination',
+  normalization: 'heat.score.normalization',
+  components: 'heat.score.components',
+};
+
+export class SweepPanel {
+  private readonly queue: HostToSweep[] = [];
+  private ready = false;
+
+  static show(session: HeatSession, title: string, keys: string[]): SweepPanel {
+    const panel = vscode.window.createWebviewPanel('heat.sweep', `HEAT: ${title}`, vscode.ViewColumn.Active, { ...webviewOptions(session.context.extensionUri), retainContextWhenHidden: true });
+    return new SweepPanel(panel, session, title, keys);
+  }
+
+  private constructor(private readonly panel: vscode.WebviewPanel, private readonly session: HeatSession, title: string, keys: string[]) {
+    panel.webview.html = webviewHtml(panel.webview, session.context.extensionUri, 'sweep', title, '<main id="app">Waiting for the first row…</main>');
+    panel.webview.onDidReceiveMessage((m: SweepToHost) => this.receive(m));
+    this.post({ type: 'started', title, keys });
+  }
+
+  addRow(row: SweepRow): void {
+    this.post({ type: 'row', row });
+  }
+
+  finish(error?: string): void {
+    this.post({ type: 'finished', error });
+  }
+
+  /** Messages wait until the webview says it is ready, so no early row is lost. */
+  private post(message: HostToSweep): void {
+    if (!this.ready) { this.queue.push(message); return; }
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async receive(message: SweepToHost): Promise<void> {
+    if (message.type === 'ready') {
+      this.ready = true;
+      for (const queued of this.queue.splice(0)) void this.panel.webview.postMessage(queued);
+      return;
+    }
+    const applied: string[] = [];
+    for (const [key, value] of Object.entries(message.config)) {
+      const setting = GRID_KEY_SETTINGS[key] ?? (key.startsWith('heat.') ? key : undefined);
+      if (!setting || !settingSpec(setting)) { this.session.log.warn(`Sweep key ${key} has no matching heat.* setting; not applied.`); continue; }
+      await writeSetting(setting, value);
+      applied.push(`${setting} = ${JSON.stringify(value)}`);
+    }
+    this.session.log.info(`Applied sweep row: ${applied.join(', ')}.`);
+    void vscode.window.showInformationMessage(`HEAT: applied ${applied.join(', ') || 'nothing'} to the workspace settings.`);
+  }
+}
