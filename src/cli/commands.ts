@@ -1,5 +1,6 @@
 import { Command } from './context';
 import { inspectCommand } from './commands/inspect';
+import { statsCommand } from './commands/stats';
 
 /** Every `heat-lens` subcommand, in the order `--help` lists them. Each lives in its own file under commands/. */
-export const commands: Command[] = [inspectCommand];
+export const commands: Command[] = [inspectCommand, statsCommand];

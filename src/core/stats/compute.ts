@@ -1,0 +1,327 @@
+/**
+ * `heat-lens stats`: one streamed pass over a split that accumulates per-class feature moments, then
+ * finalises them into a statistics file; or, with a shard, writes the partial moments for a later exact merge.
+ *
+ * Steps per image: run the model (features + logits) → labels (ground truth mapped by heat.labels.*, or the
+ * model's confident argmax) → purity reduction to the feature grid → per-class block moments (scatter by
+ * onnxruntime) merged exactly → per predicted class, moments of the max logit (for standardized max logit).
+ */
+import * as path from 'node:path';
+import type { JobOptions, StatsOptions } from '../api';
+import { get, type HeatConfig } from '../config';
+import { IGNORE, labelMappingFromConfig, listSplit, loadLabel, type LabelMapping } from '../data';
+import { HeatError, throwIfCancelled } from '../errors';
+import { noProgress, silentLogger } from '../log';
+import {
+  accumulateFeatures, accumulateScalars, emptyMoments, emptyScalarMoments, mergeMoments, mergeScalarMoments,
+  type ClassMoments, type ScalarMoments,
+} from './accumulator';
+import {
+  readPartialStatistics, STATISTICS_FORMAT_VERSION, writePartialStatistics, writeStatistics, type PartialStatistics,
+} from './file';
+import { finalizeStatistics, type CovarianceReport } from './finalize';
+import { StatisticsModel, type LogitsGrid } from './model';
+import { emptyTally, reduceLabels, toClassCells } from './purity';
+import { ScatterEngine, type ScatterPrecision } from './scatter';
+import type { ClassStatistics, StatisticsMetadata } from './types';
+
+export interface StatisticsRunOptions extends StatsOptions {
+  /** Precision of the per-image scatter product; see ScatterPrecision. Default 'float32'. */
+  scatterPrecision?: ScatterPrecision;
+}
+
+/** What a statistics run or merge did, for the CLI to print and the extension to show. */
+export interface StatisticsReport {
+  /** File written. */
+  out: string;
+  /** 'partial' for a shard file, 'final' for statistics ready for the Mahalanobis head. */
+  kind: 'final' | 'partial';
+  /** Images processed (for a merge: over all shards). */
+  images: number;
+  /** "i/N" for a shard run. */
+  shard?: string;
+  classCount: number;
+  dim: number;
+  featureTensor: string;
+  labelSource: 'groundTruth' | 'prediction';
+  executionProvider?: string;
+  /** Feature cells per class. */
+  counts: { id: number; name: string; cells: number }[];
+  emptyClasses: number[];
+  /** Feature cells used and left out, by reason (mixed also counts low-confidence pseudo-labels). */
+  cells?: { used: number; mixed: number; ignore: number; anomaly: number; unknown: number };
+  /** Spectrum of each regularised covariance (final files only). */
+  covariances: CovarianceReport[];
+  warnings: string[];
+  /** Seconds: the image pass, the finalisation, and all. */
+  seconds: { pass: number; finalize: number; total: number };
+}
+
+/** Computes class statistics over a split (default: train) and writes them; see the module comment. */
+export async function computeStatistics(config: HeatConfig, options: StatisticsRunOptions = {}): Promise<StatisticsReport> {
+  const started = performance.now();
+  const log = options.log ?? silentLogger;
+  const progress = options.progress ?? noProgress;
+  const split = options.split ?? 'train';
+  const labelSource = get<'groundTruth' | 'prediction'>(config, 'heat.statistics.labelSource');
+  const shard = options.shard;
+  if (shard && !(Number.isInteger(shard[0]) && Number.isInteger(shard[1]) && shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1])) {
+    throw new HeatError(`Shard ${shard[0]}/${shard[1]} is out of range.`, 'Use --shard i/N with 0 ≤ i < N, for example --shard 0/4 … --shard 3/4.');
+  }
+
+  const all = await listSplit(config, split, { requireLabels: labelSource === 'groundTruth' });
+  if (all.length === 0) {
+    throw new HeatError(`heat.data.${split}.images is empty, so there are no images for statistics.`,
+      `Set heat.data.${split}.images to a glob of in-distribution images${labelSource === 'groundTruth' ? ` and heat.data.${split}.labels to their labels` : ''}.`,
+      `heat.data.${split}.images`);
+  }
+  const samples = shard ? all.filter((_, k) => k % shard[1] === shard[0]) : all;
+  const out = outputPath(config, options.out, shard);
+  if (samples.length === 0) log.warn(`Shard ${shard![0]}/${shard![1]} holds no image of the ${all.length} in the ${split} split.`);
+
+  const model = await StatisticsModel.open(config, log);
+  const engine = await ScatterEngine.create(options.scatterPrecision ?? 'float32');
+  const purity = get<number>(config, 'heat.statistics.purity');
+  const minConfidence = get<number>(config, 'heat.statistics.minConfidence');
+  const tally = emptyTally();
+  let moments: ClassMoments | undefined;
+  let maxLogit: ScalarMoments | undefined;
+  let mapping: LabelMapping | undefined;
+  let classNames: string[] = get<string[]>(config, 'heat.model.classNames');
+
+  try {
+    progress.report(0, samples.length, 'statistics');
+    for (let k = 0; k < samples.length; k++) {
+      throwIfCancelled(options.signal, 'Computing statistics');
+      const sample = samples[k];
+      const run = await model.run(sample.image);
+      const classCount = run.logits.classes;
+      if (!moments || !maxLogit) {
+        if (classNames.length > 0 && classNames.length !== classCount) {
+          throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits "${model.logitsTensor}" have ${classCount}.`,
+            'Make heat.model.classNames match the model, or leave it empty.', 'heat.model.classNames');
+        }
+        if (classNames.length === 0) classNames = Array.from({ length: classCount }, (_, c) => String(c));
+        moments = emptyMoments(classCount, run.features.channels);
+        maxLogit = emptyScalarMoments(classCount);
+        mapping = labelMappingFromConfig(config, classCount);
+        log.info(`D = ${run.features.channels} at ${run.features.height}×${run.features.width}, ${classCount} classes, labels from ${labelSource === 'groundTruth' ? `ground truth (mapping from ${mapping.source})` : `predictions with max softmax ≥ ${minConfidence}`}.`);
+      }
+
+      const peaks = logitPeaks(run.logits);
+      let cellClass: Int32Array;
+      let pixelClass: Int32Array;
+      if (labelSource === 'groundTruth') {
+        const label = await loadLabel(sample.label!, mapping!, { width: run.imageWidth, height: run.imageHeight, image: sample.image });
+        const reduced = reduceLabels(label.values, label.height, label.width, run.features.height, run.features.width, purity);
+        cellClass = toClassCells(reduced, classCount, [IGNORE], mapping!.anomaly, tally);
+        pixelClass = knownPixelsOnly(peaks.argmax, run.logits, label.values, label.width, label.height, mapping!.anomaly);
+      } else {
+        const pseudo = Int32Array.from(peaks.argmax, (c, p) => (peaks.maxSoftmax[p] >= minConfidence ? c : -1));
+        const reduced = reduceLabels(pseudo, run.logits.height, run.logits.width, run.features.height, run.features.width, purity);
+        cellClass = toClassCells(reduced, classCount, [], [], tally);
+        pixelClass = peaks.argmax;
+      }
+      await accumulateFeatures(moments, engine, run.features, cellClass);
+      accumulateScalars(maxLogit, peaks.maxLogit, pixelClass);
+      progress.report(k + 1, samples.length, 'statistics');
+    }
+  } finally {
+    await engine.release();
+    await model.release();
+  }
+  throwIfCancelled(options.signal, 'Computing statistics');
+  if (!moments || !maxLogit) {
+    throw new HeatError(`Shard ${shard![0]}/${shard![1]} has no images, so it has nothing to write.`, `Use at most ${all.length} shards for ${all.length} images.`);
+  }
+  const passSeconds = (performance.now() - started) / 1000;
+
+  const warnings: string[] = [];
+  if (tally.unknown > 0) warnings.push(`${tally.unknown} feature cells carried label values outside the classes (${[...tally.unknownValues].join(', ')}) and were left out.`);
+  const metadata: StatisticsMetadata = {
+    formatVersion: STATISTICS_FORMAT_VERSION,
+    modelSha256: model.sha256,
+    featureTensor: model.featureTensor,
+    dim: moments.dim,
+    classNames,
+    labelMapping: {
+      offset: mapping!.offset, map: Object.fromEntries(mapping!.map), ignore: mapping!.ignore, anomaly: mapping!.anomaly,
+      source: mapping!.source, purity, minConfidence,
+    },
+    preprocessing: { ...model.preprocessing, logitsTensor: model.logitsTensor },
+    regularization: { epsilon: get<number>(config, 'heat.statistics.regularization'), mode: get<'absolute' | 'relative'>(config, 'heat.statistics.regularizationMode') },
+    labelSource,
+    imageCount: samples.length,
+    createdAt: new Date().toISOString(),
+    rank: get<number>(config, 'heat.statistics.rank'),
+    split,
+    scatterPrecision: engine.precision,
+  };
+
+  const base = {
+    images: samples.length, classCount: moments.classCount, dim: moments.dim, featureTensor: model.featureTensor, labelSource,
+    executionProvider: model.executionProvider, cells: { used: tally.used, mixed: tally.mixed, ignore: tally.ignore, anomaly: tally.anomaly, unknown: tally.unknown },
+  };
+  if (shard) {
+    const partial: PartialStatistics = { moments, maxLogit, metadata: { ...metadata, shard: `${shard[0]}/${shard[1]}` } };
+    await writePartialStatistics(out, partial);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      ...base, out, kind: 'partial', shard: `${shard[0]}/${shard[1]}`, counts: classCounts(moments, classNames),
+      emptyClasses: emptyOf(moments), covariances: [], warnings, seconds: { pass: passSeconds, finalize: 0, total: seconds },
+    };
+  }
+  const result = await finishStatistics(moments, maxLogit, metadata, out, options, warnings);
+  return { ...base, ...result, seconds: { pass: passSeconds, finalize: result.finalizeSeconds, total: (performance.now() - started) / 1000 } };
+}
+
+/** Merges shard files exactly (the pairwise update) and writes the finalised statistics to `out`. */
+export async function mergeStatisticsFiles(files: readonly string[], out: string, options: JobOptions = {}): Promise<StatisticsReport> {
+  const started = performance.now();
+  if (files.length === 0) throw new HeatError('No shard files to merge.', 'Pass the files written by "heat-lens stats --shard i/N", for example stats.shard-*.safetensors.');
+  const partials: { file: string; partial: PartialStatistics }[] = [];
+  for (const file of files) {
+    throwIfCancelled(options.signal, 'Merging statistics');
+    partials.push({ file, partial: await readPartialStatistics(file) });
+  }
+  checkShardsAgree(partials);
+
+  const first = partials[0].partial;
+  const moments = emptyMoments(first.moments.classCount, first.moments.dim);
+  const maxLogit = emptyScalarMoments(first.moments.classCount);
+  let images = 0;
+  for (const { partial } of partials) {
+    mergeMoments(moments, partial.moments);
+    mergeScalarMoments(maxLogit, partial.maxLogit);
+    images += partial.metadata.imageCount;
+  }
+  const { shard: _shard, ...shared } = first.metadata;
+  const metadata: StatisticsMetadata = { ...shared, imageCount: images, createdAt: new Date().toISOString(), mergedFrom: partials.length };
+  const result = await finishStatistics(moments, maxLogit, metadata, out, options, []);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    ...result, images, classCount: moments.classCount, dim: moments.dim, featureTensor: metadata.featureTensor, labelSource: metadata.labelSource,
+    seconds: { pass: 0, finalize: result.finalizeSeconds, total: seconds },
+  };
+}
+
+/** Finalises moments (covariances, precisions, spectrum), writes the file and logs the warnings. */
+async function finishStatistics(
+  moments: ClassMoments, maxLogit: ScalarMoments, metadata: StatisticsMetadata, out: string, options: JobOptions, warnings: string[],
+) {
+  const log = options.log ?? silentLogger;
+  const started = performance.now();
+  const names = metadata.classNames;
+  const finalized = finalizeStatistics(moments, {
+    regularization: metadata.regularization.epsilon,
+    regularizationMode: metadata.regularization.mode,
+    rank: typeof metadata.rank === 'number' ? metadata.rank : 256,
+    classNames: names,
+  });
+  throwIfCancelled(options.signal, 'Computing statistics');
+  const std = maxLogit.m2.map((m2, c) => (maxLogit.counts[c] > 1 ? Math.sqrt(m2 / (maxLogit.counts[c] - 1)) : 0));
+  const stats: ClassStatistics = {
+    ...finalized.statistics,
+    maxLogit: { mean: Float64Array.from(maxLogit.means), std },
+    metadata: { ...metadata, covarianceReports: finalized.reports },
+  };
+  await writeStatistics(out, stats);
+  const allWarnings = [...warnings, ...finalized.warnings];
+  for (const warning of allWarnings) log.warn(warning);
+  return {
+    out, kind: 'final' as const, counts: classCounts(moments, names), emptyClasses: finalized.statistics.emptyClasses,
+    covariances: finalized.reports, warnings: allWarnings, finalizeSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Shards merge only when they come from the same model, layer, classes, labels, preprocessing and settings. */
+function checkShardsAgree(partials: { file: string; partial: PartialStatistics }[]): void {
+  const keys = ['modelSha256', 'featureTensor', 'dim', 'classNames', 'labelMapping', 'preprocessing', 'labelSource', 'regularization', 'rank', 'split', 'scatterPrecision'];
+  const [reference, ...others] = partials;
+  for (const other of others) {
+    for (const key of keys) {
+      const a = JSON.stringify(reference.partial.metadata[key]);
+      const b = JSON.stringify(other.partial.metadata[key]);
+      if (a !== b) {
+        throw new HeatError(`Shard ${other.file} differs from ${reference.file} in ${key}: ${b} vs ${a}.`,
+          'Merge only shards made with the same model, configuration and split; recompute the odd one with "heat-lens stats --shard i/N".', other.file);
+      }
+    }
+  }
+  const shards = partials.map(({ file, partial }) => ({ file, shard: String(partial.metadata.shard ?? '') }));
+  const count = Number(shards[0].shard.split('/')[1]);
+  const seen = new Map<string, string>();
+  for (const { file, shard } of shards) {
+    if (Number(shard.split('/')[1]) !== count) throw new HeatError(`Shard ${file} is ${shard} but ${shards[0].file} is ${shards[0].shard}.`, 'Merge shards of one split into the same number of parts.', file);
+    if (seen.has(shard)) throw new HeatError(`Shard ${shard} is given twice: ${seen.get(shard)} and ${file}.`, 'Pass each shard file once.', file);
+    seen.set(shard, file);
+  }
+  const missing = Array.from({ length: count }, (_, i) => `${i}/${count}`).filter((s) => !seen.has(s));
+  if (missing.length > 0) {
+    throw new HeatError(`Shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing; the merge would not equal one pass over the split.`,
+      'Pass every shard file written by "heat-lens stats --shard i/N".');
+  }
+}
+
+function outputPath(config: HeatConfig, out: string | undefined, shard: [number, number] | undefined): string {
+  const configured = get<string>(config, 'heat.statistics.path');
+  const base = out ?? (configured !== '' ? configured : path.join(config.baseDir, 'statistics.safetensors'));
+  if (!shard || out) return path.resolve(base);
+  const parsed = path.parse(path.resolve(base));
+  return path.join(parsed.dir, `${parsed.name}.shard-${shard[0]}-of-${shard[1]}${parsed.ext || '.safetensors'}`);
+}
+
+function classCounts(moments: ClassMoments, names: readonly string[]) {
+  return Array.from(moments.counts, (cells, id) => ({ id, name: names[id] ?? String(id), cells }));
+}
+
+function emptyOf(moments: ClassMoments): number[] {
+  return Array.from(moments.counts).flatMap((n, c) => (n === 0 ? [c] : []));
+}
+
+/** Per logits pixel: argmax class, max logit, and max softmax = 1 / Σ_c exp(z_c − z_max). */
+export function logitPeaks(logits: LogitsGrid): { argmax: Int32Array; maxLogit: Float32Array; maxSoftmax: Float32Array } {
+  const { data, classes, height, width, layout } = logits;
+  const pixels = height * width;
+  const argmax = new Int32Array(pixels);
+  const maxLogit = new Float32Array(pixels);
+  const maxSoftmax = new Float32Array(pixels);
+  const [pixelStride, classStride] = layout === 'NCHW' ? [1, pixels] : [classes, 1];
+  for (let p = 0; p < pixels; p++) {
+    const base = p * pixelStride;
+    let best = 0;
+    let top = data[base];
+    for (let c = 1; c < classes; c++) {
+      const z = data[base + c * classStride];
+      if (z > top) { top = z; best = c; }
+    }
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(data[base + c * classStride] - top);
+    argmax[p] = best;
+    maxLogit[p] = top;
+    maxSoftmax[p] = 1 / sum;
+  }
+  return { argmax, maxLogit, maxSoftmax };
+}
+
+/**
+ * The predicted class of each logits pixel whose ground truth (the label pixel at the same relative position,
+ * nearest sampling) is a known class; −1 where the label is void or anomaly, which stay out of the max-logit moments.
+ */
+function knownPixelsOnly(
+  argmax: Int32Array, logits: LogitsGrid, labelValues: Uint8Array, labelWidth: number, labelHeight: number, anomaly: readonly number[],
+): Int32Array {
+  const anomalySet = new Set(anomaly);
+  const out = new Int32Array(argmax.length);
+  for (let y = 0; y < logits.height; y++) {
+    const ly = Math.min(labelHeight - 1, Math.floor(((y + 0.5) * labelHeight) / logits.height));
+    for (let x = 0; x < logits.width; x++) {
+      const lx = Math.min(labelWidth - 1, Math.floor(((x + 0.5) * labelWidth) / logits.width));
+      const value = labelValues[ly * labelWidth + lx];
+      const p = y * logits.width + x;
+      out[p] = value === IGNORE || anomalySet.has(value) ? -1 : argmax[p];
+    }
+  }
+  return out;
+}
+
