@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 
-/** A fresh temporary folder; removed by the returned cleanup. */
+/** Creates a fresh temporary folder, removed by the returned cleanup. */
 export async function tempDir(prefix = 'heat-data-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   return { dir, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };

@@ -27,7 +27,7 @@ export interface LabelMapping {
   ignore: readonly number[];
   /** Known class ids are 0..classCount−1; undefined accepts any id in 0..254. */
   classCount?: number;
-  /** Where the mapping came from, for messages: "preset streethazards", "settings". */
+  /** Origin of the mapping, for messages: "preset streethazards", "settings". */
   source: string;
 }
 
@@ -62,7 +62,7 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** A setting's value when it differs from its built-in default, else the preset's value (see presets.ts). */
+/** Returns a setting's value when it differs from its built-in default, else the preset's value (see presets.ts). */
 function settingOrPreset<T>(config: HeatConfig, key: string, presetValue: T): T {
   const value = get<T>(config, key);
   return sameJson(value, settingSpec(key)?.default) ? presetValue : value;
@@ -82,8 +82,8 @@ function parseMap(raw: Record<string, unknown>): Map<number, number> {
 }
 
 /**
- * The label mapping in effect: the dataset preset's values, overridden by `heat.labels.*` settings that
- * differ from their defaults. `classCount` (the model's class count, when known) wins over the length of
+ * Returns the label mapping in effect: the dataset preset's values, overridden by `heat.labels.*` settings
+ * that differ from their defaults. `classCount` (the model's class count, when known) wins over the length of
  * `heat.model.classNames`, which wins over the preset's own class count.
  */
 export function labelMappingFromConfig(config: HeatConfig, classCount?: number): LabelMapping {
@@ -107,7 +107,7 @@ export function labelMappingFromConfig(config: HeatConfig, classCount?: number):
   };
 }
 
-/** The preset selected by `heat.data.preset`. */
+/** Returns the preset selected by `heat.data.preset`. */
 export function presetOf(config: HeatConfig): DatasetPreset {
   return presetByName(get<string>(config, 'heat.data.preset'));
 }
@@ -275,9 +275,8 @@ function countLabels(histogram: Float64Array, classOf: Uint8Array, anomalyOf: Ui
 }
 
 /**
- * Sums label counts over a split and words them for the log: how many pixels were known, anomaly and void,
- * and which on-disk values were left out as void, with counts, so that a user who asked to ignore a value
- * sees how much of the data it removed.
+ * Sums label counts over a split and words them for the log: known, anomaly and void pixels, and each
+ * on-disk value left out as void with its count, so a user who ignores a value learns how much data it removed.
  */
 export class LabelAudit {
   files = 0;
@@ -296,7 +295,7 @@ export class LabelAudit {
     }
   }
 
-  /** One line: files, known, anomaly and void pixel counts. */
+  /** Returns one line with the file count and the known, anomaly and void pixel counts. */
   summary(): string {
     const { known, anomaly, ignored } = this.total;
     return `${this.files} label files: ${known} known, ${anomaly} anomaly, ${ignored} void pixels.`;

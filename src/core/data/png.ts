@@ -5,9 +5,8 @@ import * as zlib from 'node:zlib';
  *
  * Label PNGs hold class indices, not colours, and sharp cannot return them unchanged: it expands palette
  * images to RGB, converts greyscale to sRGB and rescales 16-bit samples to 0..255. This decoder returns the
- * stored samples as they are: palette indices for colour type 3, grey values (8 or 16 bit, and 1/2/4-bit
- * packed) for colour types 0 and 4, and every channel for RGB(A), so the caller can check that a colour
- * label is really grey. Interlaced (Adam7) files are supported; ancillary chunks are skipped.
+ * stored samples unchanged. Colour type 3 gives palette indices, and types 0 and 4 give grey values (1, 2, 4,
+ * 8 or 16 bit). RGB(A) gives every channel, so the caller can check that a colour label is really grey. Interlaced (Adam7) files are supported; ancillary chunks are skipped.
  */
 
 export interface PngSamples {
@@ -89,7 +88,7 @@ export function decodePngSamples(bytes: Uint8Array): PngSamples {
   const format = { bitDepth, channels };
   if (interlace === 0) {
     const used = unpackPass(raw, 0, width, height, format, data, width, [0, 0, 1, 1]);
-    if (used > raw.length) throw new Error('image data is shorter than the header says');
+    if (used > raw.length) throw new Error('image data is truncated (shorter than the IHDR size)');
   } else {
     let position = 0;
     for (const pass of ADAM7) {
@@ -97,7 +96,7 @@ export function decodePngSamples(bytes: Uint8Array): PngSamples {
       const passHeight = Math.ceil((height - pass[1]) / pass[3]);
       if (passWidth <= 0 || passHeight <= 0) continue;
       position = unpackPass(raw, position, passWidth, passHeight, format, data, width, pass);
-      if (position > raw.length) throw new Error('image data is shorter than the header says');
+      if (position > raw.length) throw new Error('image data is truncated (shorter than the IHDR size)');
     }
   }
   return { width, height, bitDepth, colorType, channels, data };

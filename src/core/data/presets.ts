@@ -3,9 +3,9 @@ import * as path from 'node:path';
 /**
  * Dataset presets: how a dataset pairs images with label files, and what its label values mean.
  *
- * A preset only supplies defaults. Precedence, per setting: a `heat.labels.*` or `heat.data.*.labels`
- * value that differs from the setting's built-in default wins over the preset; a setting left at its
- * default takes the preset's value. (A setting explicitly written with its default value, such as
+ * A preset only supplies defaults. Per setting, a `heat.labels.*` or `heat.data.*.labels` value that
+ * differs from the setting's built-in default wins over the preset. A setting left at its default takes the
+ * preset's value. (A setting explicitly written with its default value, such as
  * `"heat.labels.anomaly": [13]`, cannot be told apart from an unset one and also yields to the preset.)
  *
  * Label values below are the values after `offset` and `map`, as `heat.labels.anomaly` and
@@ -27,7 +27,7 @@ export interface PresetMapping {
 
 export interface DatasetPreset {
   name: PresetName;
-  /** How images are paired with labels, in words; shown in errors and docs. */
+  /** Pairing rule of images and labels in words, shown in errors and docs. */
   pairing: string;
   /** Glob of images inside a folder, used when a split's `images` setting names a folder. */
   imageGlob: string;
@@ -60,7 +60,8 @@ function stemOf(file: string): string {
 /**
  * StreetHazards: `…/images/<split>/<town>/X.png` ↔ `…/annotations/<split>/<town>/X.png` (the last folder
  * named `images` becomes `annotations`). On disk classes are 1..14; training code subtracts 1, so the
- * anomaly is 13 and the unlabelled class 0 is a known class (case 2).
+ * anomaly is 13 and the unlabelled class 0 is a known class. Without the offset, traffic signs (on-disk 13)
+ * would be taken for anomalies.
  */
 const streethazards: DatasetPreset = {
   name: 'streethazards',

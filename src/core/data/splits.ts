@@ -7,7 +7,7 @@ import { presetOf } from './labels';
 import type { DatasetPreset } from './presets';
 
 /**
- * Dataset splits: which images a split holds and which label file belongs to each.
+ * Dataset splits: the images of a split and the label file of each image.
  *
  * `heat.data.<split>.images` is a glob, a single file, or a folder. For a folder the preset's image glob is
  * used inside it (for example `**\/*.jpg` without `*.labels` folders for RoadAnomaly). Relative values were
@@ -46,7 +46,8 @@ export function fillLabelPattern(pattern: string, image: string, baseDir: string
     }
   }
   const parsed = path.parse(image);
-  const filled = pattern.replace(PLACEHOLDER, (_, key: string) => (key === 'dir' ? parsed.dir : key === 'stem' ? parsed.name : parsed.base));
+  const values: Record<string, string> = { dir: parsed.dir, stem: parsed.name, name: parsed.base };
+  const filled = pattern.replace(PLACEHOLDER, (_, key: string) => values[key]);
   return path.resolve(baseDir, filled);
 }
 
@@ -70,7 +71,8 @@ function splitGlob(pattern: string): { cwd: string; rest: string } {
 
 /** Code-unit order, so that the sample order is the same on every machine and locale. */
 function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
 
 async function statOrUndefined(file: string): Promise<import('node:fs').Stats | undefined> {

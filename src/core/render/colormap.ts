@@ -36,7 +36,7 @@ const CONTROL_STEP = 5;
 
 const lutCache = new Map<ColorMapName, Uint8Array>();
 
-/** The 256-entry lookup table of a colour map: 256 × RGB bytes, entry 0 the lowest colour. */
+/** Returns the 256-entry lookup table of a colour map: 256 × RGB bytes, entry 0 the lowest colour. */
 export function colorMapLut(name: ColorMapName): Uint8Array {
   let lut = lutCache.get(name);
   if (!lut) {
@@ -72,7 +72,7 @@ function interpolateLut(hex: string): Uint8Array {
 export type Range = readonly [number, number];
 
 /**
- * Colours a score map. Values are CLAMPED to the shown range, never wrapped (case 9: with range [0, 1],
+ * Colours a score map. Values are CLAMPED to the shown range, never wrapped (with range [0, 1],
  * −0.5 gets the lowest colour and 1.5 the highest). The entry is floor((v − low) / (high − low) · 256),
  * clamped to 0..255, as matplotlib indexes its tables. NaN pixels are transparent (alpha 0); ±Infinity clamp
  * like any other value. A range with high ≤ low shows values ≤ low in the lowest colour and the rest in the
@@ -103,7 +103,7 @@ function checkSize(length: number, width: number, height: number): void {
   if (length !== width * height) throw new Error(`Map has ${length} values but ${width}x${height} = ${width * height} were expected`);
 }
 
-/** How the shown range is chosen. */
+/** Rule choosing the shown range. */
 export type RangeSpec =
   | { mode: 'minmax' }
   | { mode: 'percentile'; low?: number; high?: number }
@@ -137,7 +137,7 @@ export function finiteStats(map: ArrayLike<number>): FiniteStats {
 }
 
 /**
- * The low and high percentiles of the finite values, with linear interpolation between order statistics
+ * Returns the low and high percentiles of the finite values, with linear interpolation between order statistics
  * (numpy's default method): position p/100 · (n − 1) in the sorted values. Percentiles in 0..100.
  */
 export function percentileRange(map: ArrayLike<number>, low = 1, high = 99): [number, number] {
@@ -158,7 +158,7 @@ function interpolatedAt(sorted: Float64Array, percentile: number): number {
   return sorted[below] + (sorted[above] - sorted[below]) * f;
 }
 
-/** The shown range for a map under a range rule. A map without finite values gets [0, 1]. */
+/** Returns the shown range for a map under a range rule. A map without finite values gets [0, 1]. */
 export function resolveRange(map: ArrayLike<number>, spec: RangeSpec): [number, number] {
   switch (spec.mode) {
     case 'fixed':
@@ -172,14 +172,14 @@ export function resolveRange(map: ArrayLike<number>, spec: RangeSpec): [number, 
   }
 }
 
-/** What a colour bar shows: the real data extent next to the clamped range it is coloured with (case 9). */
+/** Colour bar description: the real data extent next to the clamped range it is coloured with. */
 export interface Legend {
   colormap: ColorMapName;
   /** Real smallest and largest finite value of the map; null when it has none. */
   min: number | null;
   max: number | null;
   shownRange: [number, number];
-  /** How shownRange was chosen: "minmax", "percentile 1-99" or "fixed". */
+  /** Rule that chose shownRange: "minmax", "percentile 1-99" or "fixed". */
   rangeRule: string;
   /** Pixels below and above the shown range, drawn in the end colours. */
   belowRange: number;
@@ -214,9 +214,9 @@ const STREETHAZARDS_RGB: readonly (readonly [number, number, number])[] = [
 ];
 
 /**
- * Class colours for predictions: classCount × RGB bytes. The first 14 classes take the StreetHazards
- * palette; each further class takes the colour of a 16-level RGB grid farthest (Euclidean) from every colour
- * already chosen, ties to the first grid entry. A class keeps its colour whatever the class count, and any
+ * Returns class colours for predictions: classCount × RGB bytes. The first 14 classes take the
+ * StreetHazards palette. Each further class takes the colour of a 16-level RGB grid farthest (Euclidean)
+ * from every colour already chosen, ties going to the first grid entry. A class keeps its colour whatever the class count, and any
  * two classes stay visibly apart.
  */
 export function classPalette(classCount: number): Uint8Array {

@@ -19,7 +19,7 @@ export interface MapPngOptions {
 }
 
 /**
- * Writes a score map as a colour PNG, clamped to the shown range (case 9), and returns the legend: the
+ * Writes a score map as a colour PNG, clamped to the shown range, and returns the legend: the
  * map's real minimum and maximum beside the range it was drawn with.
  */
 export async function writeMapPng(file: string, map: Float32Array, width: number, height: number, options: MapPngOptions = {}): Promise<Legend> {
