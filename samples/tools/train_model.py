@@ -77,7 +77,7 @@ def main():
     parser = argparse.ArgumentParser(description='Train the HEAT Lens sample model.')
     parser.add_argument('--data', default=os.path.join(HERE, '..', 'street'))
     parser.add_argument('--out', default=os.path.join(HERE, '..', 'street', 'model.onnx'))
-    parser.add_argument('--weights', default=os.path.join(HERE, 'streetnet.pt'), help='PyTorch state dict, kept out of git')
+    parser.add_argument('--weights', default='', help='also save the PyTorch state dict here (make_golden.py does not need it)')
     parser.add_argument('--epochs', type=int, default=40)
     parser.add_argument('--batch-size', type=int, default=8)
     args = parser.parse_args()
@@ -96,9 +96,10 @@ def main():
 
     print(f'known-class pixel accuracy: train {known_pixel_accuracy(model, train_images, train_labels):.4f}, '
           f'val {known_pixel_accuracy(model, val_images, val_labels):.4f}')
-    torch.save(model.state_dict(), args.weights)
+    if args.weights:
+        torch.save(model.state_dict(), args.weights)
     export(model, args.out)
-    print(f'wrote {args.out} ({os.path.getsize(args.out)} bytes) and {args.weights}')
+    print(f'wrote {args.out} ({os.path.getsize(args.out)} bytes)')
 
 
 if __name__ == '__main__':
