@@ -12,7 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TARGETS, Target, findTarget, foreignBinaryIgnoreLines, isForeignBinary, requiredBinaries } from './targets';
+import {
+  TARGETS, Target, bundledPackageIgnoreLines, findTarget, foreignBinaryIgnoreLines, isForeignBinary, requiredBinaries, runtimeClosure,
+} from './targets';
 import { listZipEntries } from './zip';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -89,6 +91,23 @@ function missingBinaries(packageDir: string, target: Target): string | undefined
   return `no file matches ${missing.map(String).join(' or ')} (the npm packages ship no ${target.name} binary)`;
 }
 
+/** Names of the packages installed at the top of packageDir/node_modules, scoped ones as @scope/name. */
+function installedPackages(packageDir: string): string[] {
+  const modules = path.join(packageDir, 'node_modules');
+  const names: string[] = [];
+  for (const entry of readdirSync(modules)) {
+    if (entry.startsWith('.')) continue;
+    if (entry.startsWith('@')) names.push(...readdirSync(path.join(modules, entry)).map((n) => `${entry}/${n}`));
+    else names.push(entry);
+  }
+  return names;
+}
+
+function readManifest(packageDir: string, name: string): { dependencies?: Record<string, string> } | undefined {
+  const file = path.join(packageDir, 'node_modules', name, 'package.json');
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
 /** Checks the packed VSIX: the target's binaries inside, no other platform's. Returns its size in bytes. */
 export function checkVsix(file: string, target: Target): number {
   const names = listZipEntries(file).map((e) => e.name.replace(/^extension\//, ''));
@@ -107,7 +126,12 @@ function packageTarget(target: Target, options: Options, version: string): { fil
 
     const ignoreFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'heat-lens-vscodeignore-')), '.vscodeignore');
     const base = readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8');
-    writeFileSync(ignoreFile, `${base}\n# other platforms' binaries (scripts/package/targets.ts)\n${foreignBinaryIgnoreLines(target).join('\n')}\n`);
+    const bundled = bundledPackageIgnoreLines(installedPackages(packageDir), runtimeClosure((name) => readManifest(packageDir, name)));
+    writeFileSync(ignoreFile, [
+      base,
+      "# other platforms' binaries (scripts/package/targets.ts)", ...foreignBinaryIgnoreLines(target),
+      '# packages esbuild bundled into dist/', ...bundled, '',
+    ].join('\n'));
 
     const file = path.join(options.outDir, `heat-lens-${target.name}-${version}.vsix`);
     rmSync(file, { force: true });

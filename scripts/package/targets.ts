@@ -110,3 +110,44 @@ export function requiredBinaries(target: Target): RegExp[] {
     new RegExp(`^node_modules/@img/sharp-${os}-${cpu}/lib/sharp-${os}-${cpu}[^/]*\\.node$`),
   ];
 }
+
+/**
+ * Packages the bundles load from node_modules at run time: the esbuild externals of scripts/build.mjs
+ * other than `vscode`. Everything else is bundled into dist/, so its node_modules copy stays out of the VSIX.
+ */
+export const RUNTIME_PACKAGES = ['onnxruntime-node', 'sharp'] as const;
+
+/** Dependencies that only a package's install script uses (onnxruntime-node's downloads of CUDA files). */
+export const INSTALL_ONLY_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
+  'onnxruntime-node': ['adm-zip', 'global-agent'],
+};
+
+interface PackageManifest {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+/**
+ * Top-level node_modules packages the runtime packages need, found by following dependencies and installed
+ * optional dependencies from `readManifest(name)` (undefined for a package that is not installed).
+ */
+export function runtimeClosure(readManifest: (name: string) => PackageManifest | undefined, roots: readonly string[] = RUNTIME_PACKAGES): Set<string> {
+  const needed = new Set<string>();
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    if (needed.has(name)) continue;
+    const manifest = readManifest(name);
+    if (!manifest) continue;
+    needed.add(name);
+    const installOnly = INSTALL_ONLY_DEPENDENCIES[name] ?? [];
+    const next = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})];
+    queue.push(...next.filter((dep) => !installOnly.includes(dep)));
+  }
+  return needed;
+}
+
+/** .vscodeignore lines for installed top-level packages outside the runtime closure. */
+export function bundledPackageIgnoreLines(installed: readonly string[], needed: ReadonlySet<string>): string[] {
+  return installed.filter((name) => !needed.has(name)).sort().map((name) => `node_modules/${name}/**`);
+}
