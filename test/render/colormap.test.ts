@@ -124,6 +124,23 @@ describe('ranges', () => {
     });
   }
 
+  it('percentiles with many ties match a sort-based reference', () => {
+    let seed = 12345;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const map = Float32Array.from({ length: 20001 }, () => Math.floor(next() * 7) - 3 + (next() < 0.01 ? 0.5 : 0));
+    const sorted = Array.from(map).sort((a, b) => a - b);
+    for (const p of [0, 0.3, 1, 25, 50, 77.7, 99, 99.99, 100]) {
+      const position = (p / 100) * (sorted.length - 1);
+      const below = Math.floor(position);
+      const above = Math.min(below + 1, sorted.length - 1);
+      const expected = sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+      assert.ok(Math.abs(percentileRange(map, p, p)[0] - expected) < 1e-12, `percentile ${p}`);
+    }
+  });
+
   it('minmax and fixed', () => {
     assert.deepEqual(resolveRange(sample, { mode: 'minmax' }), [fixtures.percentiles['0'], fixtures.percentiles['100']]);
     assert.deepEqual(resolveRange(sample, { mode: 'fixed', low: -3, high: 2 }), [-3, 2]);

@@ -133,9 +133,13 @@ function unpackPass(
     unfilterRow(filter, line, previous, current, bpp);
 
     const outRow = (y0 + y * dy) * fullWidth;
-    for (let x = 0; x < width; x++) {
-      const target = (outRow + x0 + x * dx) * channels;
-      for (let c = 0; c < channels; c++) out[target + c] = readSample(current, x * channels + c, bitDepth);
+    if (bitDepth === 8 && dx === 1) {
+      out.set(current.subarray(0, width * channels), outRow * channels);
+    } else {
+      for (let x = 0; x < width; x++) {
+        const target = (outRow + x0 + x * dx) * channels;
+        for (let c = 0; c < channels; c++) out[target + c] = readSample(current, x * channels + c, bitDepth);
+      }
     }
     [previous, current] = [current, previous];
   }
@@ -143,20 +147,29 @@ function unpackPass(
 }
 
 function unfilterRow(filter: number, line: Uint8Array, previous: Uint8Array, out: Uint8Array, bpp: number): void {
-  for (let i = 0; i < line.length; i++) {
-    const left = i >= bpp ? out[i - bpp] : 0;
-    const up = previous[i];
-    const upLeft = i >= bpp ? previous[i - bpp] : 0;
-    let predictor: number;
-    switch (filter) {
-      case 0: predictor = 0; break;
-      case 1: predictor = left; break;
-      case 2: predictor = up; break;
-      case 3: predictor = (left + up) >> 1; break;
-      case 4: predictor = paeth(left, up, upLeft); break;
-      default: throw new Error(`unknown row filter ${filter}`);
-    }
-    out[i] = (line[i] + predictor) & 0xff;
+  const n = line.length;
+  switch (filter) {
+    case 0:
+      out.set(line);
+      return;
+    case 1:
+      for (let i = 0; i < n; i++) out[i] = (line[i] + (i >= bpp ? out[i - bpp] : 0)) & 0xff;
+      return;
+    case 2:
+      for (let i = 0; i < n; i++) out[i] = (line[i] + previous[i]) & 0xff;
+      return;
+    case 3:
+      for (let i = 0; i < n; i++) out[i] = (line[i] + (((i >= bpp ? out[i - bpp] : 0) + previous[i]) >> 1)) & 0xff;
+      return;
+    case 4:
+      for (let i = 0; i < n; i++) {
+        const left = i >= bpp ? out[i - bpp] : 0;
+        const upLeft = i >= bpp ? previous[i - bpp] : 0;
+        out[i] = (line[i] + paeth(left, previous[i], upLeft)) & 0xff;
+      }
+      return;
+    default:
+      throw new Error(`unknown row filter ${filter}`);
   }
 }
 

@@ -137,8 +137,9 @@ export function finiteStats(map: ArrayLike<number>): FiniteStats {
 }
 
 /**
- * Returns the low and high percentiles of the finite values, with linear interpolation between order statistics
- * (numpy's default method): position p/100 · (n − 1) in the sorted values. Percentiles in 0..100.
+ * Returns the low and high percentiles of the finite values, with linear interpolation between order
+ * statistics (numpy's default method): position p/100 · (n − 1) in the sorted values. Percentiles in 0..100.
+ * Uses selection instead of a full sort, so a 1280 × 720 map takes a few milliseconds.
  */
 export function percentileRange(map: ArrayLike<number>, low = 1, high = 99): [number, number] {
   if (!(low >= 0 && high <= 100 && low <= high)) throw new Error(`Percentiles must satisfy 0 <= low <= high <= 100, got ${low} and ${high}`);
@@ -146,16 +147,53 @@ export function percentileRange(map: ArrayLike<number>, low = 1, high = 99): [nu
   let n = 0;
   for (let i = 0; i < map.length; i++) if (Number.isFinite(map[i])) values[n++] = map[i];
   if (n === 0) return [0, 1];
-  const sorted = values.subarray(0, n).sort();
-  return [interpolatedAt(sorted, low), interpolatedAt(sorted, high)];
+  const finite = values.subarray(0, n);
+  return [interpolatedAt(finite, low), interpolatedAt(finite, high)];
 }
 
-function interpolatedAt(sorted: Float64Array, percentile: number): number {
-  const position = (percentile / 100) * (sorted.length - 1);
+/** Returns the p-th percentile of `values` (reordered in place) by linear interpolation between order statistics. */
+function interpolatedAt(values: Float64Array, percentile: number): number {
+  const position = (percentile / 100) * (values.length - 1);
   const below = Math.floor(position);
-  const above = Math.min(below + 1, sorted.length - 1);
-  const f = position - below;
-  return sorted[below] + (sorted[above] - sorted[below]) * f;
+  selectKth(values, below);
+  const lower = values[below];
+  if (below + 1 >= values.length || position === below) return lower;
+
+  // After selection every value right of `below` is >= lower, so the next order statistic is their minimum.
+  let upper = Infinity;
+  for (let i = below + 1; i < values.length; i++) if (values[i] < upper) upper = values[i];
+  return lower + (upper - lower) * (position - below);
+}
+
+/**
+ * Reorders `values` so that values[k] is the k-th smallest, with no larger value left of it and no smaller
+ * value right of it (Hoare's selection with a median-of-three pivot).
+ */
+function selectKth(values: Float64Array, k: number): void {
+  let left = 0;
+  let right = values.length - 1;
+  while (right > left) {
+    const a = values[left];
+    const b = values[(left + right) >> 1];
+    const c = values[right];
+    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
 }
 
 /** Returns the shown range for a map under a range rule. A map without finite values gets [0, 1]. */
