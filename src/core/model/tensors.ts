@@ -14,8 +14,10 @@ import { createSession } from './session';
 
 /** Side used for dynamic spatial dimensions of the probe input. */
 export const PROBE_SIDE = 256;
-/** Tensors measured per probe run; bounds the memory one run returns (road-segmentation-adas has 375 tensors of up to 29 MB). */
-const PROBE_CHUNK = 48;
+/** Tensors measured by the first probe run; later runs size their batch from the bytes seen so far. */
+const FIRST_PROBE_CHUNK = 48;
+/** Bytes of outputs one probe run may return (road-segmentation-adas holds 945 MB of intermediates in all). */
+const PROBE_BYTES = 512 * 1024 * 1024;
 
 export interface ListOptions {
   /** Measure missing shapes with probe runs: every tensor (`true`, the default), only the named ones, or none (`false`). */
@@ -123,12 +125,14 @@ interface Measured {
  */
 async function measure(model: LoadedModel, names: string[], outputNames: string[], feeds: Record<string, ort.Tensor>, log: Logger): Promise<Measured> {
   const result: Measured = { shapes: new Map(), outputs: new Map() };
-  const chunks: string[][] = [];
-  for (let i = 0; i < names.length; i += PROBE_CHUNK) chunks.push(names.slice(i, i + PROBE_CHUNK));
-  if (chunks.length === 0) chunks.push([]);
-
-  for (const [index, chunk] of chunks.entries()) {
-    const fetch = index === 0 ? [...new Set([...outputNames, ...chunk])] : chunk;
+  let runs = 0;
+  let measuredBytes = 0;
+  let measuredCount = 0;
+  for (let start = 0; start < names.length || runs === 0; runs++) {
+    const size = runs === 0 ? FIRST_PROBE_CHUNK : Math.max(16, Math.floor(PROBE_BYTES / Math.max(1, measuredBytes / Math.max(1, measuredCount))));
+    const chunk = names.slice(start, start + size);
+    start += chunk.length;
+    const fetch = runs === 0 ? [...new Set([...outputNames, ...chunk])] : chunk;
     const edited = addOutputs(model.proto, fetch);
     const { session } = await createSession(encodeModel(edited), 'cpu', silentLogger, model.path);
     try {
@@ -137,13 +141,14 @@ async function measure(model: LoadedModel, names: string[], outputNames: string[
         const tensor = out[name];
         if (!tensor) continue;
         result.shapes.set(name, { dims: [...tensor.dims], type: tensor.type });
-        if (index === 0 && outputNames.includes(name)) result.outputs.set(name, tensor);
+        if (chunk.includes(name)) { measuredBytes += tensor.size * 4; measuredCount += 1; }
+        if (runs === 0 && outputNames.includes(name)) result.outputs.set(name, tensor);
       }
     } finally {
       await session.release();
     }
   }
-  if (names.length > 0) log.debug(`Measured ${result.shapes.size} tensor shapes of ${model.path} with ${chunks.length} probe run(s).`);
+  if (names.length > 0) log.debug(`Measured ${result.shapes.size} tensor shapes of ${model.path} with ${runs} probe run(s).`);
   return result;
 }
 
