@@ -66,7 +66,10 @@ describe('heat heads: orientation (higher = more anomalous)', () => {
     for (const spatialMethod of ['kl', 'variance'] as const) {
       const out = await runHead(buildHeatHead({ outputs: ['spatial'], spatialMethod }).bytes, { logits: { data: pairs(values, 5, 5), dims: [1, 2, 5, 5] } });
       const s = Array.from(out.spatial.data as Float32Array);
-      assert.strictEqual(s.indexOf(Math.max(...s)), 12, `${spatialMethod}: ${s.map((v) => v.toFixed(3)).join(' ')}`);
+      // KL peaks at the odd pixel alone; the variance is equal in every window that contains it.
+      const shown = s.map((v) => v.toFixed(3)).join(' ');
+      assert.ok(s[12] >= Math.max(...s) - 1e-6 && s[12] > s[0] + 0.1, `${spatialMethod}: ${shown}`);
+      if (spatialMethod === 'kl') assert.strictEqual(s.indexOf(Math.max(...s)), 12, `kl: ${shown}`);
       assert.ok(Math.min(...s) >= -1e-6, `${spatialMethod}: −S must be ≥ 0`);
     }
   });
