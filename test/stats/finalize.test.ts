@@ -72,7 +72,7 @@ describe('stats finalisation', () => {
     assert.deepEqual(tied.zeroVarianceChannels, [3, 6]);
     assert.ok(Math.abs(tied.smallestEigenvalue - epsilon) < 1e-12);
     assert.ok(Math.abs(tied.conditionNumber - (largest + epsilon) / epsilon) / tied.conditionNumber < 1e-9);
-    assert.ok(result.warnings.some((w) => /tied covariance is rank-deficient \(2 of 8 eigenvalues are zero; channels with zero variance: 3, 6\)/.test(w)));
+    assert.ok(result.warnings.some((w) => /tied covariance is rank-deficient \(2 of 8 eigenvalues are zero; 2 channel\(s\) with zero variance: 3, 6\)/.test(w)));
 
     // The dead channels decouple, so the precision there is exactly 1/ε; distances stay finite.
     const precision = result.statistics.tiedPrecision!;

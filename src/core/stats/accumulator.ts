@@ -109,8 +109,8 @@ export interface FeatureGrid {
 
 /**
  * Adds one image's labelled feature cells to `target`. `cellClass` [h·w] gives each cell's class, or −1
- * for cells left out. Per class, the rows are centred on their own float64 mean and the scatter of the
- * centred rows is computed by onnxruntime; the block then merges exactly. Centring before the product is
+ * for cells left out. Per class, the vectors are centred on their own float64 mean and the scatter of the
+ * centred block is computed by onnxruntime; the block then merges exactly. Centring before the product is
  * what keeps float32 products accurate when features carry a large common offset.
  */
 export async function accumulateFeatures(
@@ -135,30 +135,32 @@ export async function accumulateFeatures(
 
   for (const [c, list] of [...members].sort((a, b) => a[0] - b[0])) {
     const n = list.length;
-    const rows = gatherRows(features, list);
     const mean = new Float64Array(d);
-    for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) mean[i] += rows[r * d + i];
-    for (let i = 0; i < d; i++) mean[i] /= n;
-    for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) rows[r * d + i] -= mean[i];
-    const scatter = await engine.scatter(rows, n, d);
+    const block = engine.allocate(d, n);
+    centredBlock(features, Int32Array.from(list), mean, block);
+    const scatter = await engine.scatter(block, d, n);
     mergeBlock(target, c, n, mean, scatter);
   }
 }
 
-/** Copies the feature vectors of the listed cells into a float64 [n, D] row-major block. */
-function gatherRows(features: FeatureGrid, cellIndices: number[]): Float64Array {
+/**
+ * Fills `block` [D, n] (channel-major) with the listed cells' feature vectors minus their mean, and `mean` [D]
+ * with that mean, summed in float64. Each centred value is rounded once into the block's precision.
+ */
+function centredBlock(features: FeatureGrid, cells: Int32Array, mean: Float64Array, block: Float32Array | Float64Array): void {
   const d = features.channels;
-  const plane = features.height * features.width;
-  const rows = new Float64Array(cellIndices.length * d);
-  if (features.layout === 'NHWC') {
-    cellIndices.forEach((p, r) => { for (let i = 0; i < d; i++) rows[r * d + i] = features.data[p * d + i]; });
-  } else {
-    for (let i = 0; i < d; i++) {
-      const channel = i * plane;
-      for (let r = 0; r < cellIndices.length; r++) rows[r * d + i] = features.data[channel + cellIndices[r]];
-    }
+  const n = cells.length;
+  const data = features.data;
+  const [cellStride, channelStride] = features.layout === 'NCHW' ? [1, features.height * features.width] : [d, 1];
+  for (let i = 0; i < d; i++) {
+    const channel = i * channelStride;
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += data[channel + cells[j] * cellStride];
+    const m = sum / n;
+    mean[i] = m;
+    const row = i * n;
+    for (let j = 0; j < n; j++) block[row + j] = data[channel + cells[j] * cellStride] - m;
   }
-  return rows;
 }
 
 /**

@@ -108,7 +108,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
         log.info(`D = ${run.features.channels} at ${run.features.height}×${run.features.width}, ${classCount} classes, labels from ${labelSource === 'groundTruth' ? `ground truth (mapping from ${mapping.source})` : `predictions with max softmax ≥ ${minConfidence}`}.`);
       }
 
-      const peaks = logitPeaks(run.logits);
+      const peaks = logitPeaks(run.logits, labelSource === 'prediction');
       let cellClass: Int32Array;
       let pixelClass: Int32Array;
       if (labelSource === 'groundTruth') {
@@ -117,7 +117,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
         cellClass = toClassCells(reduced, classCount, [IGNORE], mapping!.anomaly, tally);
         pixelClass = knownPixelsOnly(peaks.argmax, run.logits, label.values, label.width, label.height, mapping!.anomaly);
       } else {
-        const pseudo = Int32Array.from(peaks.argmax, (c, p) => (peaks.maxSoftmax[p] >= minConfidence ? c : -1));
+        const pseudo = confidentClasses(peaks.argmax, peaks.maxSoftmax!, minConfidence);
         const reduced = reduceLabels(pseudo, run.logits.height, run.logits.width, run.features.height, run.features.width, purity);
         cellClass = toClassCells(reduced, classCount, [], [], tally);
         pixelClass = peaks.argmax;
@@ -279,13 +279,16 @@ function emptyOf(moments: ClassMoments): number[] {
   return Array.from(moments.counts).flatMap((n, c) => (n === 0 ? [c] : []));
 }
 
-/** Per logits pixel: argmax class, max logit, and max softmax = 1 / Σ_c exp(z_c − z_max). */
-export function logitPeaks(logits: LogitsGrid): { argmax: Int32Array; maxLogit: Float32Array; maxSoftmax: Float32Array } {
+/**
+ * Per logits pixel: argmax class and max logit; with `withSoftmax` also the max softmax
+ * 1 / Σ_c exp(z_c − z_max) (only the prediction label source needs it, and the exponentials dominate the cost).
+ */
+export function logitPeaks(logits: LogitsGrid, withSoftmax = true): { argmax: Int32Array; maxLogit: Float32Array; maxSoftmax?: Float32Array } {
   const { data, classes, height, width, layout } = logits;
   const pixels = height * width;
   const argmax = new Int32Array(pixels);
   const maxLogit = new Float32Array(pixels);
-  const maxSoftmax = new Float32Array(pixels);
+  const maxSoftmax = withSoftmax ? new Float32Array(pixels) : undefined;
   const [pixelStride, classStride] = layout === 'NCHW' ? [1, pixels] : [classes, 1];
   for (let p = 0; p < pixels; p++) {
     const base = p * pixelStride;
@@ -295,13 +298,22 @@ export function logitPeaks(logits: LogitsGrid): { argmax: Int32Array; maxLogit: 
       const z = data[base + c * classStride];
       if (z > top) { top = z; best = c; }
     }
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp(data[base + c * classStride] - top);
     argmax[p] = best;
     maxLogit[p] = top;
-    maxSoftmax[p] = 1 / sum;
+    if (maxSoftmax) {
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += Math.exp(data[base + c * classStride] - top);
+      maxSoftmax[p] = 1 / sum;
+    }
   }
   return { argmax, maxLogit, maxSoftmax };
+}
+
+/** Argmax classes with pixels below the confidence threshold set to −1 ("other" for the purity rule). */
+function confidentClasses(argmax: Int32Array, maxSoftmax: Float32Array, minConfidence: number): Int32Array {
+  const out = new Int32Array(argmax.length);
+  for (let p = 0; p < argmax.length; p++) out[p] = maxSoftmax[p] >= minConfidence ? argmax[p] : -1;
+  return out;
 }
 
 /**

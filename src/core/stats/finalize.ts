@@ -108,7 +108,9 @@ export function finalizeStatistics(moments: ClassMoments, options: FinalizeOptio
 
   for (const report of reports) {
     if (report.nullDimensions > 0) {
-      const channels = report.zeroVarianceChannels.length > 0 ? `; channels with zero variance: ${report.zeroVarianceChannels.join(', ')}` : '';
+      const zero = report.zeroVarianceChannels;
+      const listed = zero.length > 12 ? `${zero.slice(0, 12).join(', ')} and ${zero.length - 12} more` : zero.join(', ');
+      const channels = zero.length > 0 ? `; ${zero.length} channel(s) with zero variance: ${listed}` : '';
       warnings.push(
         `The ${report.name} covariance is rank-deficient (${report.nullDimensions} of ${d} eigenvalues are zero${channels}); ` +
         `after adding ${report.epsilon.toExponential(3)}·I its smallest eigenvalue is ${report.smallestEigenvalue.toExponential(3)} ` +

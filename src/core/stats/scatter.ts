@@ -1,6 +1,8 @@
 /**
- * The scatter matrix XᵀX of a block of already-centred feature rows, computed by onnxruntime (a one-node
- * ONNX graph, MatMul(Transpose(X), X)) so that D = 1024 runs at BLAS speed rather than in JavaScript loops.
+ * The scatter matrix of a block of already-centred feature vectors, computed by onnxruntime (a two-node
+ * ONNX graph) so that D = 1024 runs at BLAS speed rather than in JavaScript loops. The block is stored
+ * channel-major, X of shape [D, n] (column j = one centred feature vector), which is how an NCHW feature map
+ * is laid out, so gathering it writes contiguous memory; the scatter is then S = X·Xᵀ = Σ_j x_j·x_jᵀ.
  */
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -12,7 +14,7 @@ import * as ort from 'onnxruntime-node';
  */
 export type ScatterPrecision = 'float32' | 'float64';
 
-/** Builds the graph S = MatMul(Transpose(X), X) for X of shape [n, D] with dynamic n and D. */
+/** Builds the graph S = MatMul(X, Transpose(X)) for X of shape [D, n] with dynamic D and n. */
 export function scatterGraph(precision: ScatterPrecision): Uint8Array {
   const elemType = precision === 'float32' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.DOUBLE;
   const valueInfo = (name: string, dims: string[]) => onnx.ValueInfoProto.create({
@@ -23,10 +25,10 @@ export function scatterGraph(precision: ScatterPrecision): Uint8Array {
     name: 'transpose', opType: 'Transpose', input: ['x'], output: ['x_t'],
     attribute: [onnx.AttributeProto.create({ name: 'perm', ints: [1, 0], type: onnx.AttributeProto.AttributeType.INTS })],
   });
-  const matmul = onnx.NodeProto.create({ name: 'scatter', opType: 'MatMul', input: ['x_t', 'x'], output: ['scatter'] });
+  const matmul = onnx.NodeProto.create({ name: 'scatter', opType: 'MatMul', input: ['x', 'x_t'], output: ['scatter'] });
   const graph = onnx.GraphProto.create({
     name: 'heat_lens_scatter', node: [transpose, matmul],
-    input: [valueInfo('x', ['n', 'd'])], output: [valueInfo('scatter', ['d', 'd'])],
+    input: [valueInfo('x', ['d', 'n'])], output: [valueInfo('scatter', ['d', 'd'])],
   });
   const model = onnx.ModelProto.create({
     irVersion: 8, producerName: 'heat-lens', opsetImport: [{ domain: '', version: 13 }], graph,
@@ -42,15 +44,22 @@ export class ScatterEngine {
     const session = await ort.InferenceSession.create(scatterGraph(precision), {
       executionProviders,
       graphOptimizationLevel: 'all',
+      // The model's own session runs between scatter products; idle threads spinning here would slow it down.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
     return new ScatterEngine(session, precision);
   }
 
-  /** XᵀX for `rows` [n, D] row-major (already centred), returned as float64 [D, D]. */
-  async scatter(rows: Float64Array, n: number, d: number): Promise<Float64Array> {
-    const input = this.precision === 'float32'
-      ? new ort.Tensor('float32', Float32Array.from(rows), [n, d])
-      : new ort.Tensor('float64', rows, [n, d]);
+  /** A zeroed block of D × n values in this engine's precision, to be filled channel-major with centred values. */
+  allocate(d: number, n: number): Float32Array | Float64Array {
+    return this.precision === 'float32' ? new Float32Array(d * n) : new Float64Array(d * n);
+  }
+
+  /** X·Xᵀ for the centred block X [D, n] from allocate(), returned as float64 [D, D]. */
+  async scatter(block: Float32Array | Float64Array, d: number, n: number): Promise<Float64Array> {
+    const input = block instanceof Float32Array
+      ? new ort.Tensor('float32', block, [d, n])
+      : new ort.Tensor('float64', block, [d, n]);
     const output = (await this.session.run({ x: input })).scatter;
     const data = output.data as Float32Array | Float64Array;
     const result = data instanceof Float64Array ? data : Float64Array.from(data);
