@@ -274,6 +274,9 @@ describe('eval/metrics: histogram mode', () => {
       assert.ok(Math.abs(e.value! - h.value!) <= h.bound!, `${name}: exact ${e.value}, histogram ${h.value} ± ${h.bound}`);
     }
     assert.deepEqual(histogram.metrics.perImage, exact.metrics.perImage, 'per-image metrics stay exact');
+    for (const curve of [exact.curves.roc, exact.curves.pr, histogram.curves.roc, histogram.curves.pr]) {
+      assert.ok(curve.length > 50 && curve.length <= 514, `${curve.length} curve points`);
+    }
     assert.deepEqual(histogram.counts, exact.counts);
   });
 

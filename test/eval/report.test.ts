@@ -177,4 +177,19 @@ describe('eval/plots', () => {
     assert.equal(h.anomaly.reduce((a, b) => a + b, 0), 2);
     assert.equal(h.edges.length, h.known.length + 1);
   });
+
+  it('score histogram range reaches the tail of a small anomaly class', () => {
+    const accumulator = new MetricAccumulator('energy');
+    const scores = new Float32Array(1010);
+    const labels = new Uint8Array(1010);
+    for (let i = 0; i < 1000; i++) scores[i] = i / 1000;
+    for (let i = 1000; i < 1010; i++) {
+      scores[i] = 100 + (i - 1000);
+      labels[i] = 1;
+    }
+    accumulator.add(scores, labels);
+    const h = accumulator.finish().histogram!;
+    assert.ok(h.edges[0] <= 0.001 && h.edges[h.edges.length - 1] >= 109, `edges ${h.edges[0]}..${h.edges[h.edges.length - 1]}`);
+    assert.equal(h.clampedAbove, 0);
+  });
 });

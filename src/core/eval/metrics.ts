@@ -62,7 +62,7 @@ export interface ThresholdStats {
 
 /** Known and anomaly score counts over equal-width bins, for plotting. Scores outside the edges are counted in the end bins. */
 export interface ScoreHistogram {
-  /** bins + 1 increasing bin edges, spanning the 0.1 % to 99.9 % quantiles of all evaluated scores. */
+  /** bins + 1 increasing bin edges, from the lower of the two classes' 0.1 % quantiles to the higher of their 99.9 % quantiles. */
   edges: number[];
   known: number[];
   anomaly: number[];
@@ -532,53 +532,40 @@ function nextKeyAbove(value: number): number {
   return Math.min(floatToKey(value) + 1, 0xffffffff);
 }
 
-/** 0.1 % and 99.9 % quantiles of all scores, widened when equal; null without finite scores. */
+/**
+ * Plot range: from the lowest to the highest of the two classes' 0.1 % and 99.9 % quantiles, so the tail of
+ * a small anomaly class is not cut off by the known class's quantiles. null without evaluated pixels.
+ */
 function exactQuantileRange(positives: Uint32Array, negatives: Uint32Array): [number, number] | null {
-  const total = positives.length + negatives.length;
-  if (total === 0) return null;
-  const at = (rank: number): number => {
-    // The rank-th smallest of the union, by binary search over key values.
-    let lo = 0;
-    let hi = 0xffffffff;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (upperBound(positives, mid) + upperBound(negatives, mid) > rank) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
-  return widen(keyToFloat(at(Math.floor(0.001 * (total - 1)))), keyToFloat(at(Math.ceil(0.999 * (total - 1)))));
+  const classes = [positives, negatives].filter((keys) => keys.length > 0);
+  if (classes.length === 0) return null;
+  const low = Math.min(...classes.map((keys) => keys[Math.floor(0.001 * (keys.length - 1))]));
+  const high = Math.max(...classes.map((keys) => keys[Math.ceil(0.999 * (keys.length - 1))]));
+  return widen(keyToFloat(low), keyToFloat(high));
 }
 
-function upperBound(sorted: Uint32Array, key: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
+/** As exactQuantileRange, at bin resolution: the low end is a bin's lower edge, the high end a bin's upper edge. */
 function binQuantileRange(positiveBins: Float64Array, negativeBins: Float64Array): [number, number] | null {
+  const ranges = [positiveBins, negativeBins].map(binRange).filter((r): r is [number, number] => r !== null);
+  if (ranges.length === 0) return null;
+  const low = Math.min(...ranges.map((r) => r[0]));
+  const high = Math.max(...ranges.map((r) => r[1]));
+  return widen(keyToThreshold(low << BIN_SHIFT >>> 0), keyToFloat((((high + 1) << BIN_SHIFT) - 1) >>> 0));
+}
+
+/** Bins holding one class's 0.1 % and 99.9 % quantiles. */
+function binRange(bins: Float64Array): [number, number] | null {
   let total = 0;
-  for (let b = 0; b < BIN_COUNT; b++) total += positiveBins[b] + negativeBins[b];
+  for (let b = 0; b < BIN_COUNT; b++) total += bins[b];
   if (total === 0) return null;
-  const lowRank = 0.001 * total;
-  const highRank = 0.999 * total;
   let cumulative = 0;
-  let low = Number.NaN;
-  let high = Number.NaN;
+  let low = -1;
   for (let b = 0; b < BIN_COUNT; b++) {
-    cumulative += positiveBins[b] + negativeBins[b];
-    if (Number.isNaN(low) && cumulative > lowRank) low = keyToThreshold(b << BIN_SHIFT >>> 0);
-    if (cumulative >= highRank) {
-      high = keyToFloat((((b + 1) << BIN_SHIFT) - 1) >>> 0);
-      break;
-    }
+    cumulative += bins[b];
+    if (low < 0 && cumulative > 0.001 * (total - 1)) low = b;
+    if (cumulative > Math.ceil(0.999 * (total - 1))) return [low, b];
   }
-  return widen(low, Number.isNaN(high) ? low : high);
+  return [low, BIN_COUNT - 1];
 }
 
 /** Makes a plot range finite and non-empty. */

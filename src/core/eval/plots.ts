@@ -6,9 +6,9 @@
 import type { CurvePoint } from './sweep';
 import type { MethodEvaluation, ScoreHistogram } from './metrics';
 
-const WIDTH = 640;
+const WIDTH = 760;
 const HEIGHT = 480;
-const MARGIN = { left: 70, right: 180, top: 40, bottom: 60 };
+const MARGIN = { left: 70, right: 300, top: 40, bottom: 60 };
 const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_H = HEIGHT - MARGIN.top - MARGIN.bottom;
 /** Colour-blind-safe palette (Okabe–Ito), one colour per method in order. */
@@ -69,6 +69,13 @@ function frame(title: string, x: Axis, y: Axis): string[] {
   return parts;
 }
 
+/** Method names longer than this are shortened with an ellipsis in legends so they stay inside the image. */
+const NAME_CHARS = 28;
+
+function shortName(method: string): string {
+  return method.length > NAME_CHARS ? `${method.slice(0, NAME_CHARS - 1)}…` : method;
+}
+
 function legend(entries: { label: string; color: string }[]): string[] {
   const x = MARGIN.left + PLOT_W + 14;
   return entries.flatMap((entry, i) => {
@@ -102,7 +109,7 @@ export function renderPrCurves(methods: MethodEvaluation[], title = 'Precision�
   methods.forEach((m, i) => {
     if (m.curves.pr.length > 0) parts.push(polyline(m.curves.pr, PALETTE[i % PALETTE.length], x, y, true));
   });
-  parts.push(...legend(methods.map((m, i) => ({ label: `${m.metrics.method} (AUPR ${percent(m.metrics.pooled.aupr.value)})`, color: PALETTE[i % PALETTE.length] }))));
+  parts.push(...legend(methods.map((m, i) => ({ label: `${shortName(m.metrics.method)} (AUPR ${percent(m.metrics.pooled.aupr.value)})`, color: PALETTE[i % PALETTE.length] }))));
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -116,7 +123,7 @@ export function renderRocCurves(methods: MethodEvaluation[], title = 'ROC (anoma
   methods.forEach((m, i) => {
     if (m.curves.roc.length > 0) parts.push(polyline(m.curves.roc, PALETTE[i % PALETTE.length], x, y, false));
   });
-  parts.push(...legend(methods.map((m, i) => ({ label: `${m.metrics.method} (AUROC ${percent(m.metrics.pooled.auroc.value)})`, color: PALETTE[i % PALETTE.length] }))));
+  parts.push(...legend(methods.map((m, i) => ({ label: `${shortName(m.metrics.method)} (AUROC ${percent(m.metrics.pooled.auroc.value)})`, color: PALETTE[i % PALETTE.length] }))));
   parts.push('</svg>');
   return parts.join('\n');
 }
@@ -162,8 +169,8 @@ export function renderScoreHistogram(method: string, histogram: ScoreHistogram):
   const clamped = histogram.clampedBelow + histogram.clampedAbove;
   if (clamped > 0) {
     parts.push(`<text x="${MARGIN.left + PLOT_W + 14}" y="${MARGIN.top + 70}" font-size="11">${clamped.toLocaleString('en-US')} px outside the</text>`);
-    parts.push(`<text x="${MARGIN.left + PLOT_W + 14}" y="${MARGIN.top + 84}" font-size="11">0.1–99.9 % range are</text>`);
-    parts.push(`<text x="${MARGIN.left + PLOT_W + 14}" y="${MARGIN.top + 98}" font-size="11">counted in the end bins</text>`);
+    parts.push(`<text x="${MARGIN.left + PLOT_W + 14}" y="${MARGIN.top + 84}" font-size="11">classes' 0.1–99.9 % quantiles</text>`);
+    parts.push(`<text x="${MARGIN.left + PLOT_W + 14}" y="${MARGIN.top + 98}" font-size="11">are counted in the end bins</text>`);
   }
   parts.push('</svg>');
   return parts.join('\n');
