@@ -95,10 +95,19 @@ export function relabelBlocker(model: onnx.IModelProto, to: number, ranks?: Map<
     const op = node.opType ?? '';
     const breaking = (BREAKING_VERSIONS[op] ?? []).filter((v) => v > from && v <= to);
     if (breaking.length === 0) continue;
-    if ((op === 'Softmax' || op === 'LogSoftmax' || op === 'Hardmax') && breaking.length === 1 && softmaxOnLastAxis(node, from, ranks)) continue;
+    if (SOFTMAX_FAMILY.has(op) && breaking.length === 1 && softmaxOnLastAxis(node, from, ranks)) continue;
     return `${op} node "${node.name}" changed meaning at opset ${breaking[0]}`;
   }
   return undefined;
+}
+
+const SOFTMAX_FAMILY = new Set(['Softmax', 'LogSoftmax', 'Hardmax']);
+
+/** Inputs of the default-domain Softmax-family nodes: the tensors whose rank decides whether relabelling is safe. */
+export function softmaxInputs(model: onnx.IModelProto): string[] {
+  return (model.graph?.node ?? [])
+    .filter((n) => (!n.domain || n.domain === 'ai.onnx') && SOFTMAX_FAMILY.has(n.opType ?? '') && n.input?.[0])
+    .map((n) => n.input![0]);
 }
 
 function softmaxOnLastAxis(node: onnx.INodeProto, opset: number, ranks?: Map<string, number>): boolean {

@@ -1,8 +1,8 @@
 /** ONNX model I/O: loading, tensor listing, layer resolution, graph editing, sessions and preprocessing. */
 export { loadModel, modelFromBytes, type LoadedModel } from './load';
-export { graphTensors, listTensors, probeFeeds, describeProbabilities, PROBE_SIDE, type ListOptions } from './tensors';
+export { graphTensors, listTensors, ranksOf, probeFeeds, describeProbabilities, PROBE_SIDE, type ListOptions } from './tensors';
 export { resolveLayer, moduleOfNode, modulePaths, closestNames, type ResolvedLayer } from './layer';
-export { addOutputs, mergeHead, relabelBlocker, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
+export { addOutputs, mergeHead, relabelBlocker, softmaxInputs, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
 export { ScoringPipeline, type PipelineOptions } from './pipeline';
 export { createSession, autoProviders, providerAvailable, type ModelSession, type ProviderName, type ProviderSetting } from './session';
 export { detectInputLayout, detectTensorLayout, type LayoutDecision, type LayoutSetting, type TensorLayoutHints } from './layout';

@@ -10,10 +10,11 @@
  */
 import * as ort from 'onnxruntime-node';
 import { silentLogger, type Logger } from '../log';
-import { addOutputs, mergeHead, relabelBlocker, type HeadBinding } from './edit';
+import { addOutputs, mergeHead, relabelBlocker, softmaxInputs, type HeadBinding } from './edit';
 import { modelFromBytes, type LoadedModel } from './load';
 import { defaultOpset, encodeModel, onnx } from './onnx';
 import { createSession, type ProviderName, type ProviderSetting } from './session';
+import { listTensors, ranksOf } from './tensors';
 
 export interface PipelineOptions {
   provider?: ProviderSetting;
@@ -24,7 +25,7 @@ export interface PipelineOptions {
   keepOutputs?: readonly string[];
   /** Run the head as a second session even when merging is possible (used to compare both paths). */
   forceTwoSession?: boolean;
-  /** Tensor name → rank, so that a Softmax on the last axis does not block merging (from listTensors). */
+  /** Tensor name → rank (ranksOf(listTensors(...))), so that a Softmax on the last axis does not block merging; measured when absent. */
   ranks?: Map<string, number>;
 }
 
@@ -54,10 +55,16 @@ export class ScoringPipeline {
     const model = toProto(source);
     const keep = [...(options.keepOutputs ?? [])];
     const headOpset = defaultOpset(head);
-    let blocker = options.forceTwoSession ? 'two sessions were requested' : relabelBlocker(model, headOpset, options.ranks);
+    let ranks = options.ranks;
+    let blocker = options.forceTwoSession ? 'two sessions were requested' : relabelBlocker(model, headOpset, ranks);
+    if (blocker && !ranks && !options.forceTwoSession && softmaxInputs(model).length > 0) {
+      // A Softmax may block only for want of its input's rank: measure those ranks with one probe run and ask again.
+      ranks = ranksOf(await listTensors(toLoaded(source, model), { measure: softmaxInputs(model) }));
+      blocker = relabelBlocker(model, headOpset, ranks);
+    }
 
     if (!blocker) {
-      const merged = mergeHead(model, head, bindings, { prefix: options.prefix ?? 'heat/', keepOutputs: keep }, options.ranks);
+      const merged = mergeHead(model, head, bindings, { prefix: options.prefix ?? 'heat/', keepOutputs: keep }, ranks);
       try {
         const { session, provider: used } = await createSession(encodeModel(merged.model), provider, log, 'scoring graph');
         const names: Record<string, string> = { ...merged.headOutputs };
@@ -112,6 +119,12 @@ export class ScoringPipeline {
     await this.first.release();
     await this.second?.release();
   }
+}
+
+function toLoaded(source: ModelSource, proto: onnx.IModelProto): LoadedModel {
+  if (source instanceof Uint8Array) return modelFromBytes(source);
+  if ('proto' in source && 'sha256' in source) return source as LoadedModel;
+  return modelFromBytes(encodeModel(proto));
 }
 
 function toProto(source: ModelSource): onnx.IModelProto {

@@ -78,6 +78,13 @@ export async function listTensors(model: LoadedModel, options: ListOptions = {})
   return { path: model.path, sha256: model.sha256, opsetVersion: model.opset, inputs, outputs, intermediates, warnings };
 }
 
+/** Rank of every tensor whose shape is known, for relabelBlocker and ScoringPipeline's `ranks` option. */
+export function ranksOf(inspection: ModelInspection): Map<string, number> {
+  const ranks = new Map<string, number>();
+  for (const t of [...inspection.inputs, ...inspection.outputs, ...inspection.intermediates]) if (t.shape) ranks.set(t.name, t.shape.length);
+  return ranks;
+}
+
 function isFullyKnown(tensor: TensorInfo): boolean {
   return tensor.shape !== null && tensor.dtype !== 'unknown' && tensor.shape.every((d) => typeof d === 'number');
 }
