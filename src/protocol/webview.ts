@@ -5,8 +5,9 @@
 import type { CheckResult, MapName, MethodMetrics, SweepRow } from '../core/api';
 import type { PackedArray } from './maps';
 
-export type ColorMapName = 'viridis' | 'inferno' | 'turbo' | 'gray';
-export const COLOR_MAP_NAMES: readonly ColorMapName[] = ['viridis', 'inferno', 'turbo', 'gray'];
+import type { ColorMapName } from '../core/render/colormap';
+
+export type { ColorMapName };
 
 /** Where a check result is shown in the workspace, so the viewer can link to it. */
 export type CheckLink =
