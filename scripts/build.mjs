@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 
 const external = ['onnxruntime-node', 'sharp', 'vscode'];
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, external, logLevel: 'warning' };
+const common = { bundle: true, platform: 'node', mainFields: ['module', 'main'], target: 'node20', format: 'cjs', sourcemap: true, external, logLevel: 'warning' };
 
 const nodeEntries = [
   { in: 'src/cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },

@@ -1,0 +1,243 @@
+/**
+ * A scoring session: the user's model with the HEAT head graph behind it, opened once from a configuration
+ * and run once per image. Opening resolves the logits and feature tensors, detects their layouts with one
+ * probe run, loads and checks the statistics file, builds the head and creates the onnxruntime session(s).
+ */
+import type * as ort from 'onnxruntime-node';
+import type { TensorInfo } from '../api';
+import { get, type HeatConfig } from '../config';
+import { HeatError } from '../errors';
+import { silentLogger, type Logger } from '../log';
+import {
+  buildHeatHeads, FEATURES_INPUT, LOGITS_INPUT,
+  type CombinationMode, type ComponentStandardization, type CovarianceMode, type HeatComponent, type HeatHead,
+  type HeatHeadVariant, type HeatOutputName, type Padding, type SpatialMethod,
+} from '../heat';
+import {
+  decodeImage, detectTensorLayout, graphTensors, listTensors, loadModel, preprocess, preprocessSettings, resolveLayer,
+  ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
+} from '../model';
+import { loadStatistics } from '../stats/file';
+import type { ClassStatistics } from '../stats/types';
+import type { Layout } from '../tensor';
+
+/** Head options that a sweep or ablation varies; the rest comes from the configuration. */
+export interface VariantSettings {
+  temperature: number;
+  kernelSize: number;
+  spatialMethod: SpatialMethod;
+  padding: Padding;
+  covariance: CovarianceMode;
+  components: HeatComponent[];
+  combination: CombinationMode;
+  standardization?: Partial<Record<HeatComponent, ComponentStandardization>>;
+}
+
+export interface HeatSessionOptions {
+  log?: Logger;
+  /** Also return the softmax probabilities [C, H, W] (for the viewer's top-3 readout). */
+  probabilities?: boolean;
+  /** Head variants to build into one graph; default: one variant from the configuration, without suffix. */
+  variants?: (Partial<VariantSettings> & { suffix: string })[];
+  /** Open without statistics even when heat.statistics.path is set (statistics pass, baselines only). */
+  withoutStatistics?: boolean;
+}
+
+/** Output of one image: every head map at logits resolution, keyed by head output name (with variant suffix). */
+export interface ImageRun {
+  image: RgbImage;
+  maps: Map<string, Float32Array>;
+  prediction: Int32Array;
+  probabilities?: Float32Array;
+  height: number;
+  width: number;
+  timings: { decode: number; preprocess: number; run: number };
+}
+
+/** Reads the head options of the configured (default) variant. */
+export function variantFromConfig(config: HeatConfig): VariantSettings {
+  return {
+    temperature: get<number>(config, 'heat.score.temperature'),
+    kernelSize: get<number>(config, 'heat.score.kernelSize'),
+    spatialMethod: get<SpatialMethod>(config, 'heat.score.spatialMethod'),
+    padding: get<Padding>(config, 'heat.score.padding'),
+    covariance: get<CovarianceMode>(config, 'heat.statistics.covariance'),
+    components: get<HeatComponent[]>(config, 'heat.score.components'),
+    combination: get<CombinationMode>(config, 'heat.score.combination'),
+  };
+}
+
+export class HeatSession {
+  private constructor(
+    readonly model: LoadedModel,
+    readonly pipeline: ScoringPipeline,
+    readonly head: HeatHead,
+    readonly input: TensorInfo,
+    readonly preprocessing: PreprocessSettings,
+    readonly logitsTensor: string,
+    readonly featureTensor: string | undefined,
+    readonly classCount: number,
+    readonly statistics: ClassStatistics | undefined,
+    readonly statisticsPath: string | undefined,
+    readonly notes: string[],
+    private readonly log: Logger,
+  ) {}
+
+  get executionProvider(): string {
+    return this.pipeline.executionProvider;
+  }
+
+  /** Opens heat.model.path with the head variants requested (default: the configured one). */
+  static async open(config: HeatConfig, options: HeatSessionOptions = {}): Promise<HeatSession> {
+    const log = options.log ?? silentLogger;
+    const modelPath = get<string>(config, 'heat.model.path');
+    if (modelPath === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to your ONNX segmentation model.', 'heat.model.path');
+    const model = await loadModel(modelPath);
+    const { inputs, outputs } = graphTensors(model.proto);
+    if (inputs.length !== 1) {
+      throw new HeatError(`Model ${model.path} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); HEAT Lens feeds one image input.`,
+        'Export the model with a single image input.', 'heat.model.path');
+    }
+    const logitsSetting = get<string>(config, 'heat.model.logitsTensor');
+    const logitsTensor = logitsSetting !== '' ? logitsSetting : outputs[0]?.name;
+    if (!logitsTensor) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor.', 'heat.model.logitsTensor');
+
+    const statisticsPath = options.withoutStatistics ? '' : get<string>(config, 'heat.statistics.path');
+    const variants = options.variants ?? [{ suffix: '' }];
+    const base = variantFromConfig(config);
+    const wantsMahalanobis = variants.some((v) => (v.components ?? base.components).includes('mahalanobis'));
+    const featureTensor = statisticsPath !== '' && wantsMahalanobis
+      ? resolveLayer(model.proto, get<string>(config, 'heat.model.featureLayer')).tensor
+      : undefined;
+
+    // One probe run measures the logits and feature shapes the layouts are detected from; it also flags
+    // a logits tensor that already holds probabilities.
+    const measured = [logitsTensor, ...(featureTensor ? [featureTensor] : [])];
+    const inspection = await listTensors(model, { measure: measured, log });
+    const all = [...inspection.outputs, ...inspection.intermediates];
+    const shapeOf = (name: string): (number | string)[] => {
+      const info = all.find((t) => t.name === name);
+      if (!info || !info.shape) {
+        throw new HeatError(`Tensor "${name}" was not found in ${model.path}, or its shape could not be measured.`,
+          'Run "heat-lens inspect MODEL" to list the tensors and set heat.model.logitsTensor / heat.model.featureLayer.', name);
+      }
+      return info.shape;
+    };
+    const notes = [...inspection.warnings.filter((w) => w.includes(logitsTensor))];
+    for (const note of notes) log.warn(note);
+
+    const preprocessing = preprocessSettings(config);
+    const classNames = get<string[]>(config, 'heat.model.classNames');
+    const probeSize = spatialSize(inspection.inputs[0]);
+    const logitsShape = shapeOf(logitsTensor);
+    const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits').layout;
+    const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
+    if (classNames.length > 0 && classNames.length !== classCount) {
+      throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits tensor "${logitsTensor}" has ${classCount}.`,
+        'Make heat.model.classNames match the model, or leave it empty.', 'heat.model.classNames');
+    }
+
+    let statistics: ClassStatistics | undefined;
+    const bindings: Record<string, HeadBinding> = { [LOGITS_INPUT]: { tensor: logitsTensor, layout: logitsLayout } };
+    if (featureTensor) {
+      const featureShape = shapeOf(featureTensor);
+      const featureLayout: Layout = detectTensorLayout(featureShape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout;
+      const dim = Number(featureLayout === 'NCHW' ? featureShape[1] : featureShape[3]);
+      statistics = await loadStatistics(statisticsPath, { modelSha256: model.sha256, featureTensor, dim, classCount });
+      bindings[FEATURES_INPUT] = { tensor: featureTensor, layout: featureLayout };
+    } else if (wantsMahalanobis) {
+      notes.push('No statistics file is configured (heat.statistics.path), so HEAT combines energy and spatial consistency only.');
+    }
+
+    const head = buildHeatHeads(variants.map((v) => headVariant({ ...base, ...v }, v.suffix, statistics, classCount, options.probabilities === true)));
+    const ranks = new Map(all.filter((t) => t.shape).map((t) => [t.name, (t.shape as unknown[]).length]));
+    const pipeline = await ScoringPipeline.create(model, head.model, bindings, {
+      provider: get<ProviderSetting>(config, 'heat.executionProvider'), log, ranks,
+    });
+    log.info(`Scoring ${model.path} on ${pipeline.executionProvider} (${pipeline.mode}${pipeline.reason ? `: ${pipeline.reason}` : ''}); logits "${logitsTensor}"${featureTensor ? `, features "${featureTensor}"` : ''}.`);
+    for (const variant of head.variants) notes.push(...variant.notes.filter((n) => !notes.includes(n)));
+    return new HeatSession(model, pipeline, head, inspection.inputs[0], preprocessing, logitsTensor, featureTensor, classCount,
+      statistics, statistics ? statisticsPath : undefined, notes, log);
+  }
+
+  /** Decodes, preprocesses and scores one image file. */
+  async runImage(file: string): Promise<ImageRun> {
+    const t0 = performance.now();
+    const image = await decodeImage(file, this.log);
+    const t1 = performance.now();
+    const prepared = await preprocess(image, this.preprocessing, this.input);
+    const t2 = performance.now();
+    const out = await this.pipeline.run({ [this.input.name]: prepared.tensor });
+    const t3 = performance.now();
+
+    const maps = new Map<string, Float32Array>();
+    let height = 0;
+    let width = 0;
+    let prediction: Int32Array | undefined;
+    let probabilities: Float32Array | undefined;
+    for (const [name, tensor] of Object.entries(out)) {
+      if (name === 'prediction') {
+        prediction = toInt32(tensor);
+      } else if (name === 'probabilities') {
+        probabilities = tensor.data as Float32Array;
+      } else {
+        maps.set(name, tensor.data as Float32Array);
+        height = Number(tensor.dims[tensor.dims.length - 2]);
+        width = Number(tensor.dims[tensor.dims.length - 1]);
+      }
+    }
+    checkFiniteEnergy(maps, file, this.logitsTensor);
+    return {
+      image, maps, prediction: prediction ?? new Int32Array(height * width), probabilities, height, width,
+      timings: { decode: t1 - t0, preprocess: t2 - t1, run: t3 - t2 },
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.pipeline.release();
+  }
+}
+
+function headVariant(settings: VariantSettings, suffix: string, statistics: ClassStatistics | undefined, classCount: number, probabilities: boolean): HeatHeadVariant {
+  const outputs: HeatOutputName[] = [
+    'energy', 'max_logit', 'max_softmax', 'entropy', 'spatial', 'weight_energy', 'weight_mahalanobis', 'weight_spatial', 'heat', 'prediction',
+  ];
+  if (statistics) outputs.push('mahalanobis');
+  if (probabilities) outputs.push('probabilities');
+  return { ...settings, suffix, statistics, classCount, outputs };
+}
+
+function spatialSize(input: TensorInfo | undefined): [number, number] | undefined {
+  const shape = input?.shape;
+  if (!shape || shape.length !== 4) return undefined;
+  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
+  const nchw = dims[1] === 1 || dims[1] === 3;
+  const [h, w] = nchw ? [dims[2], dims[3]] : [dims[1], dims[2]];
+  return Number.isFinite(h) && Number.isFinite(w) ? [h, w] : undefined;
+}
+
+function toInt32(tensor: ort.Tensor): Int32Array {
+  const data = tensor.data;
+  if (data instanceof Int32Array) return data;
+  const out = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+  return out;
+}
+
+/**
+ * Energy is −T·logsumexp(z/T), so it is non-finite exactly where a logit is NaN or infinite; checking the energy
+ * map finds bad logits without copying the logits tensor back from the session.
+ */
+function checkFiniteEnergy(maps: Map<string, Float32Array>, file: string, logitsTensor: string): void {
+  for (const [name, data] of maps) {
+    if (!name.startsWith('energy')) continue;
+    let bad = 0;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+    if (bad > 0) {
+      throw new HeatError(`${file}: ${bad} of ${data.length} pixels have NaN or infinite logits in "${logitsTensor}".`,
+        'Check heat.model.scale, heat.model.mean and heat.model.std, and that heat.model.logitsTensor names the raw logits; the model may itself produce NaN.', file);
+    }
+    return;
+  }
+}
