@@ -18,7 +18,7 @@ export function tinyGolden(): TinyGolden {
   return JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'tiny', 'tiny_golden.json'), 'utf8')) as TinyGolden;
 }
 
-/** The golden input: x[i] = sin(0.1 i) over a [1, 3, 32, 48] tensor. */
+/** Builds the golden input: x[i] = sin(0.1 i) over a [1, 3, 32, 48] tensor. */
 export function tinyInput(): Float32Array {
   const x = new Float32Array(3 * 32 * 48);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(0.1 * i);
@@ -58,7 +58,7 @@ export function model(graph: onnx.IGraphProto, opset: number, irVersion = 8): on
 }
 
 /**
- * A small head at opset 17, standing in for the HEAT heads: max logit over classes, max feature over
+ * Builds a small head at opset 17, standing in for the HEAT heads: max logit over classes, max feature over
  * channels, and the softmax over classes. Inputs are NCHW, as the real heads expect.
  */
 export function testHead(): onnx.ModelProto {

@@ -32,7 +32,7 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([length, body, crc]);
 }
 
-/** A 16-bit RGB PNG holding 8-bit values v as v·257 (big-endian), each row with filter type 0. */
+/** Encodes a 16-bit RGB PNG holding 8-bit values v as v·257 (big-endian), each row with filter type 0. */
 function png16(rgb: Uint8Array, width: number, height: number): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);

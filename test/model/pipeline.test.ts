@@ -63,7 +63,7 @@ describe('model/ScoringPipeline', () => {
     await pipeline.release();
   });
 
-  /** A model whose output is NHWC: y = Transpose(x, [0, 2, 3, 1]) of an NCHW input, so y's NCHW view is x. */
+  /** Builds a model whose output is NHWC: y = Transpose(x, [0, 2, 3, 1]) of an NCHW input, so y's NCHW view is x. */
   function nhwcModel(opset: number) {
     return model({
       input: [valueInfo('x', [1, 3, 4, 5])],
@@ -104,7 +104,7 @@ describe('model/ScoringPipeline', () => {
     await pipeline.release();
   });
 
-  it('a Softmax off the last axis blocks relabelling; on the last axis it does not', () => {
+  it('relabelBlocker Softmax axis cases', () => {
     const softmax = (axis: number) => model({
       input: [valueInfo('x', [1, 3, 4, 5])], output: [valueInfo('p', [1, 3, 4, 5])],
       node: [node('Softmax', ['x'], ['p'], [int('axis', axis)], 'sm')],

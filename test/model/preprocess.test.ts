@@ -41,7 +41,7 @@ describe('model/preprocess', () => {
     assertNear(data[0], expected(0, s, 0), 'first');
   });
 
-  it('BGR NHWC swaps channels and interleaves them; mean and std are in model order', async () => {
+  it('BGR NHWC channel order', async () => {
     // DeepLab-like raw range and road-segmentation-like BGR: model channel 0 is blue.
     const s = settings({ channelOrder: 'BGR', scale: 1, mean: [1, 2, 3], std: [2, 4, 8] });
     const { tensor, layout } = await preprocess(IMAGE, s, input([1, 'h', 'w', 3]));

@@ -45,7 +45,7 @@ export function addOutputs(model: onnx.IModelProto, names: readonly string[], ke
   return withGraph(model, { output: outputs });
 }
 
-/** Where a head input comes from in the model. */
+/** Source of one head input: a model tensor and its layout. */
 export interface HeadBinding {
   /** Model tensor name. */
   tensor: string;
@@ -84,7 +84,7 @@ const BREAKING_VERSIONS: Record<string, number[]> = {
 };
 
 /**
- * Why the model's default opset cannot be raised from `from` to `to` by relabelling, or undefined when it can.
+ * Returns why the model's default opset cannot be raised to `to` by relabelling, or undefined when it can.
  * `ranks` (tensor name → rank) lets a Softmax on the last axis pass; without it such a Softmax blocks.
  */
 export function relabelBlocker(model: onnx.IModelProto, to: number, ranks?: Map<string, number>): string | undefined {
@@ -112,7 +112,9 @@ export function softmaxInputs(model: onnx.IModelProto): string[] {
 
 function softmaxOnLastAxis(node: onnx.INodeProto, opset: number, ranks?: Map<string, number>): boolean {
   const attribute = (node.attribute ?? []).find((a) => a.name === 'axis');
-  const axis = attribute ? toNumber(attribute.i) : opset < 13 ? 1 : -1;
+  // Before opset 13 the default axis is 1 (flatten to 2-D from axis 1); from 13 it is -1.
+  let axis = opset < 13 ? 1 : -1;
+  if (attribute) axis = toNumber(attribute.i);
   if (axis === -1) return true;
   const rank = ranks?.get(node.input?.[0] ?? '');
   return rank !== undefined && axis === rank - 1;

@@ -34,7 +34,7 @@ export function moduleOfNode(nodeName: string): string | undefined {
   return parts.join('.');
 }
 
-/** Every module path with at least one node, including ancestors ("backbone", "backbone.layer3", …). */
+/** Lists every module path with at least one node, including ancestors ("backbone", "backbone.layer3", …). */
 export function modulePaths(model: onnx.IModelProto): string[] {
   const paths = new Set<string>();
   for (const node of model.graph?.node ?? []) {
@@ -83,7 +83,7 @@ export function resolveLayer(model: onnx.IModelProto, spec: string): ResolvedLay
   return lastTensorOfModule(model, matches[0]);
 }
 
-/** The last tensor in graph order that the module's nodes produce and something outside the module reads. */
+/** Finds the last tensor in graph order that the module's nodes produce and a node outside the module reads. */
 function lastTensorOfModule(model: onnx.IModelProto, module: string): ResolvedLayer {
   const graph = model.graph ?? {};
   const nodes = graph.node ?? [];

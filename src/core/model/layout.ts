@@ -11,7 +11,7 @@ export interface LayoutDecision {
   layout: Layout;
   /** Whether a Transpose [0, 3, 1, 2] is needed to hand the tensor to NCHW code such as the HEAT heads. */
   toNchw: boolean;
-  /** Why this layout was chosen, for logs and `inspect`. */
+  /** Reason for the choice, for logs and `inspect`. */
   reason: string;
 }
 
@@ -32,7 +32,7 @@ function requireRank4(dims: Dims, what: string): void {
   }
 }
 
-/** Model input layout: NCHW when axis 1 holds 1 or 3 channels, NHWC when axis 3 does; a setting other than "auto" wins. */
+/** Model input layout: NCHW when axis 1 has 1 or 3 channels, NHWC when axis 3 has them. A setting other than "auto" wins. */
 export function detectInputLayout(dims: Dims, setting: LayoutSetting = 'auto'): LayoutDecision {
   if (setting !== 'auto') return decided(setting, 'set by heat.model.inputLayout');
   requireRank4(dims, 'model input');
@@ -53,7 +53,7 @@ export interface TensorLayoutHints {
 
 /**
  * Layout of logits or features. In NCHW the spatial axes are 2 and 3; in NHWC they are 1 and 2, so axis 2 is
- * spatial either way and the question is whether axis 1 or axis 3 holds the channels.
+ * spatial either way and the question is whether axis 1 or axis 3 contains the channels.
  * Order of evidence: a setting; a known channel count on exactly one of the two axes; the spatial pair whose
  * aspect ratio matches the input's; else the axis that differs more from axis 2 is the channel axis.
  */

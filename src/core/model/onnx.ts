@@ -46,7 +46,7 @@ export function valueDtype(value: onnx.IValueInfoProto | undefined): string {
   return dtypeName(value?.type?.tensorType?.elemType);
 }
 
-/** A ValueInfoProto for a tensor; a null shape leaves the shape out, so onnxruntime infers it. */
+/** Builds a ValueInfoProto for a tensor. A null shape leaves the shape out, so onnxruntime infers it. */
 export function makeValueInfo(name: string, dtype: string, shape: (number | string)[] | null): onnx.ValueInfoProto {
   const tensorType: onnx.TypeProto.ITensor = { elemType: dtypeCode(dtype) || undefined };
   if (shape) {
@@ -61,7 +61,7 @@ export function defaultOpset(model: onnx.IModelProto): number {
   return toNumber(entry?.version);
 }
 
-/** Where each tensor comes from: the producing node and its position in graph order (ONNX requires topological order). */
+/** Producer of a tensor: the node and its position in graph order (ONNX requires topological order). */
 export interface Producer {
   node: onnx.INodeProto;
   index: number;

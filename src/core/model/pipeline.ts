@@ -3,9 +3,9 @@
  *
  * - merged: the head is merged into the model graph (edit.ts), so one session.run on the chosen provider
  *   returns only the head's maps and the kept model tensors.
- * - two-session: for models whose default opset cannot be raised to the head's (DeepLabV3 is opset 9 with
- *   Upsample and attribute-style Clip), session 1 runs the model with the bound tensors as outputs and
- *   session 2 runs the head on them. The bound tensors cross into JavaScript once; NHWC ones are transposed
+ * - two-session: for models whose default opset cannot be raised to the head's (for example an opset 9 model
+ *   with Upsample and attribute-style Clip), the first session runs the model with the bound tensors as outputs
+ *   and the second runs the head on them. The bound tensors cross into JavaScript once; NHWC ones are transposed
  *   inside session 2 by a Transpose node, so no copy is made on the host.
  */
 import * as ort from 'onnxruntime-node';
@@ -35,7 +35,7 @@ export class ScoringPipeline {
   private constructor(
     readonly mode: 'merged' | 'two-session',
     readonly executionProvider: ProviderName,
-    /** Why the two-session path was taken; empty for merged. */
+    /** Reason the two-session path was taken; empty for merged. */
     readonly reason: string,
     private readonly first: ort.InferenceSession,
     private readonly second: ort.InferenceSession | undefined,
@@ -77,11 +77,11 @@ export class ScoringPipeline {
       }
     }
 
-    // Session 1: the model, returning only the tensors the head reads and the ones kept.
+    // The first session runs the model and returns only the tensors the head reads and the ones kept.
     const bound = Object.values(bindings).map((b) => b.tensor);
     const firstModel = addOutputs(model, [...new Set([...bound, ...keep])], false);
     const first = await createSession(encodeModel(firstModel), provider, log, 'model');
-    // Session 2: the head, with a Transpose in front of each NHWC input; same provider as session 1.
+    // The second session runs the head, with a Transpose in front of each NHWC input, on the same provider.
     const second = await createSession(encodeModel(withNchwInputs(head, bindings)), first.provider, silentLogger, 'HEAT head');
     const names: Record<string, string> = {};
     for (const output of head.graph?.output ?? []) names[output.name ?? ''] = output.name ?? '';
@@ -134,7 +134,7 @@ function toProto(source: ModelSource): onnx.IModelProto {
 }
 
 /**
- * The head with a Transpose [0, 3, 1, 2] inserted after each input bound to an NHWC tensor. The graph input
+ * Returns the head with a Transpose [0, 3, 1, 2] inserted after each input bound to an NHWC tensor. The graph input
  * keeps its name and takes the NHWC tensor; the head's nodes read the transposed copy.
  */
 function withNchwInputs(head: onnx.IModelProto, bindings: Record<string, HeadBinding>): onnx.IModelProto {

@@ -94,7 +94,7 @@ async function resizeRgb(image: RgbImage, width: number, height: number): Promis
 }
 
 /**
- * One pass over the pixels through a 256-entry table per channel (the affine map of each byte value is fixed),
+ * Normalises in one pass over the pixels through a 256-entry table per channel (the affine map of each byte value is fixed),
  * writing planes for NCHW or interleaved values for NHWC.
  */
 export function normalize(rgb: Uint8Array, pixels: number, settings: PreprocessSettings, layout: Layout): Float32Array {

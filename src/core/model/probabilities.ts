@@ -1,5 +1,5 @@
 /**
- * Case 11 of CASES.md: a model whose output is already a softmax gives a constant energy. The output is
+ * A model whose output is already a softmax gives a constant energy. The output is
  * recognised by its values (all in [0, 1], summing to 1 over the class axis) and the pre-softmax tensors
  * that should be configured as logits instead are looked up in the graph.
  */
@@ -16,7 +16,7 @@ export interface ProbabilityCheck {
 }
 
 /**
- * Checks whether `data` (row-major, shape `dims`) holds probabilities over `classAxis`.
+ * Checks whether `data` (row-major, shape `dims`) contains probabilities over `classAxis`.
  * One pass over the data; the sum for each pixel is accumulated in float64.
  */
 export function detectProbabilities(data: Float32Array, dims: readonly number[], classAxis: number, tolerance = 1e-3): ProbabilityCheck {
@@ -88,6 +88,8 @@ export function preSoftmaxCandidates(model: onnx.IModelProto, tensor: string, te
 /** Class count of a rank-4 probability tensor: the smaller of axes 1 and 3 (classes are fewer than pixels per row). */
 function classCount(shape: (number | string)[]): number | undefined {
   const [a, b] = [shape[1], shape[3]];
-  if (typeof a !== 'number' || typeof b !== 'number') return typeof a === 'number' ? a : typeof b === 'number' ? b : undefined;
-  return Math.min(a, b);
+  if (typeof a === 'number' && typeof b === 'number') return Math.min(a, b);
+  if (typeof a === 'number') return a;
+  if (typeof b === 'number') return b;
+  return undefined;
 }

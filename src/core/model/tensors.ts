@@ -1,6 +1,6 @@
 /**
- * Lists a model's tensors with producer, dtype and shape. Shapes come from the graph where it declares
- * them; the rest are measured by running the model once on a zero input with the tensors added as outputs.
+ * Lists a model's tensors with producer, dtype and shape. Shapes come from the graph where it declares them.
+ * The rest are measured by probe runs on a zero input with the tensors added as outputs.
  */
 import * as ort from 'onnxruntime-node';
 import type { ModelInspection, TensorInfo } from '../api';
@@ -16,7 +16,7 @@ import { createSession } from './session';
 export const PROBE_SIDE = 256;
 /** Tensors measured by the first probe run; later runs size their batch from the bytes seen so far. */
 const FIRST_PROBE_CHUNK = 48;
-/** Bytes of outputs one probe run may return (road-segmentation-adas holds 945 MB of intermediates in all). */
+/** Bytes of outputs one probe run may return (road-segmentation-adas-0001 has 945 MB of intermediates in all). */
 const PROBE_BYTES = 512 * 1024 * 1024;
 
 export interface ListOptions {
@@ -50,7 +50,7 @@ export function graphTensors(model: onnx.IModelProto): { inputs: TensorInfo[]; o
 }
 
 /**
- * Every input, output and intermediate tensor of the model, with shapes measured where the graph lacks them,
+ * Lists every input, output and intermediate tensor of the model, with shapes measured where the graph lacks them,
  * and warnings for outputs that hold probabilities rather than logits (checked on the probe output).
  */
 export async function listTensors(model: LoadedModel, options: ListOptions = {}): Promise<ModelInspection> {
@@ -89,7 +89,7 @@ function isFullyKnown(tensor: TensorInfo): boolean {
   return tensor.shape !== null && tensor.dtype !== 'unknown' && tensor.shape.every((d) => typeof d === 'number');
 }
 
-/** Zero feeds for a probe run: symbolic batch → 1, other symbolic dims → PROBE_SIDE, channels → 3 where the layout says so. */
+/** Zero feeds for a probe run: symbolic batch → 1, other symbolic dims → PROBE_SIDE, channels → 3 on the detected channel axis. */
 export function probeFeeds(inputs: TensorInfo[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of inputs) {
@@ -161,7 +161,8 @@ async function measure(model: LoadedModel, names: string[], outputNames: string[
 
 function probabilityWarning(model: onnx.IModelProto, output: TensorInfo, sample: ort.Tensor, tensors: TensorInfo[]): string | undefined {
   const dims = [...sample.dims];
-  const classAxis = dims.length === 4 ? (detectTensorLayout(dims).layout === 'NHWC' ? 3 : 1) : dims.length - 1;
+  let classAxis = dims.length - 1;
+  if (dims.length === 4) classAxis = detectTensorLayout(dims).layout === 'NHWC' ? 3 : 1;
   const check = detectProbabilities(sample.data as Float32Array, dims, classAxis);
   if (!check.probabilities) return undefined;
   return describeProbabilities(model, output.name, tensors);
