@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { makeConfig } from '../../src/core/config';
-import { LabelAudit, labelMappingFromConfig, loadLabel, type LabelMapping } from '../../src/core/data/labels';
+import { checkKnownClasses, LabelAudit, labelMappingFromConfig, loadLabel, type LabelMapping } from '../../src/core/data/labels';
 import { HeatError } from '../../src/core/errors';
 import { tempDir, writeGrey16Png, writeGreyPng } from './helpers';
 
@@ -73,6 +73,22 @@ describe('labels', () => {
       assert.deepEqual([...label.counts.byClass].sort(), [[0, 1], [1, 1], [2, 2]]);
     });
 
+    it('0/255 anomaly mask with anomaly [255]', async () => {
+      const file = path.join(dir, 'mask.png');
+      await writeGreyPng(file, 3, 1, [0, 255, 0]);
+      const label = await loadLabel(file, mapping({ anomaly: [255], ignore: [], classCount: 1 }));
+      assert.deepEqual(Array.from(label.anomaly), [0, 1, 0]);
+      assert.deepEqual(Array.from(label.values), [0, 255, 0]);
+      assert.equal(label.counts.anomaly, 1);
+    });
+
+    it('checkKnownClasses on value counts', () => {
+      const m = mapping({ offset: -1, anomaly: [13], ignore: [], classCount: 13 });
+      assert.doesNotThrow(() => checkKnownClasses(new Map([[1, 5], [14, 2]]), m, 'counts'));
+      assert.throws(() => checkKnownClasses(new Map([[1, 5], [15, 2], [0, 0]]), m, 'counts'),
+        /counts has values outside the known classes 0\.\.12 .*: 15 \(14 after offset\/map\): 2 pixels\./);
+    });
+
     it('16-bit label values map to class ids', async () => {
       const file = path.join(dir, 'sixteen.png');
       await writeGrey16Png(file, 4, 1, [1000, 2000, 65535, 1000]);
@@ -139,14 +155,15 @@ describe('labels', () => {
     it('ignored values are counted and reported by the audit', async () => {
       const file = path.join(dir, 'ignored.png');
       await writeGreyPng(file, 4, 1, [0, 1, 7, 7]);
-      const label = await loadLabel(file, mapping({ classCount: 2, ignore: [7, 255] }));
+      const m = mapping({ classCount: 2, ignore: [7, 255], userIgnore: [7] });
+      const label = await loadLabel(file, m);
       assert.deepEqual(Array.from(label.anomaly), [0, 0, 255, 255]);
       const audit = new LabelAudit();
       audit.add(label.counts);
       audit.add(label.counts);
       assert.equal(audit.summary(), '2 label files: 4 known, 0 anomaly, 4 void pixels.');
-      const warnings = audit.warnings([255], true);
-      assert.match(warnings[0], /Label value 7 was left out as void: 4 pixels in 2 of 2 label files/);
+      const warnings = audit.warnings(m, true);
+      assert.match(warnings[0], /Label value 7 was left out as void \(heat\.labels\.ignore\): 4 pixels in 2 of 2 label files/);
       assert.match(warnings[1], /No anomaly pixels in 2 label files/);
     });
 

@@ -27,6 +27,8 @@ export interface LabelMapping {
   ignore: readonly number[];
   /** Known class ids are 0..classCount−1; undefined accepts any id in 0..254. */
   classCount?: number;
+  /** Void values listed by the user in heat.labels.ignore (not by a preset); LabelAudit reports their pixel counts. */
+  userIgnore?: readonly number[];
   /** Origin of the mapping, for messages: "preset streethazards", "settings". */
   source: string;
 }
@@ -42,7 +44,7 @@ export interface LabelCounts {
 }
 
 export interface LabelImage {
-  /** Class id per pixel after offset and map, 255 = void. Row-major, width × height. */
+  /** Class id per pixel after offset and map, 255 = void (and anomaly values above 254). Row-major, width × height. */
   values: Uint8Array;
   /** 1 = anomaly, 0 = known, 255 = void. */
   anomaly: Uint8Array;
@@ -102,6 +104,7 @@ export function labelMappingFromConfig(config: HeatConfig, classCount?: number):
     map: parseMap(map),
     anomaly,
     ignore,
+    userIgnore: overridden.includes('heat.labels.ignore') ? ignore : [],
     classCount: classCount ?? (classNames.length > 0 ? classNames.length : preset.classCount),
     source,
   };
@@ -171,62 +174,67 @@ function firstChannelIfGrey(samples: PngSamples, file: string): Uint8Array | Uin
   return out;
 }
 
-/**
- * Lookup tables from on-disk value to class id (or IGNORE) and to anomaly flag, for every value an
- * 8- or 16-bit file can hold, plus the list of values that fall outside the known set.
- */
-function buildLookup(mapping: LabelMapping, histogram: Float64Array): {
-  classOf: Uint8Array;
-  anomalyOf: Uint8Array;
-  outside: { disk: number; mapped: number; pixels: number }[];
-} {
-  const size = histogram.length;
-  const classOf = new Uint8Array(size);
-  const anomalyOf = new Uint8Array(size);
+/** Meaning of one on-disk value under a mapping, with its value after offset and map. */
+export interface MappedValue {
+  kind: 'known' | 'anomaly' | 'void' | 'outside';
+  mapped: number;
+}
+
+/** Returns a function giving each on-disk value's meaning under `mapping` (see the steps at the top). */
+export function valueClassifier(mapping: LabelMapping): (disk: number) => MappedValue {
   const ignore = new Set(mapping.ignore);
   const anomaly = new Set(mapping.anomaly);
-  const outside: { disk: number; mapped: number; pixels: number }[] = [];
-  for (let disk = 0; disk < size; disk++) {
+  const knownLimit = mapping.classCount ?? IGNORE;
+  return (disk) => {
     const shifted = disk + mapping.offset;
     const mapped = mapping.map.get(shifted) ?? shifted;
-    if (ignore.has(mapped)) {
-      classOf[disk] = IGNORE;
-      anomalyOf[disk] = IGNORE;
-    } else if (anomaly.has(mapped) && mapped >= 0 && mapped < IGNORE) {
-      classOf[disk] = mapped;
-      anomalyOf[disk] = 1;
-    } else if (mapped >= 0 && mapped < (mapping.classCount ?? IGNORE) && !anomaly.has(mapped)) {
-      classOf[disk] = mapped;
-      anomalyOf[disk] = 0;
-    } else {
-      classOf[disk] = IGNORE;
-      anomalyOf[disk] = IGNORE;
-      if (histogram[disk] > 0) outside.push({ disk, mapped, pixels: histogram[disk] });
-    }
-  }
-  return { classOf, anomalyOf, outside };
+    if (ignore.has(mapped)) return { kind: 'void', mapped };
+    if (anomaly.has(mapped) && mapped >= 0) return { kind: 'anomaly', mapped };
+    if (mapped < 0 || mapped >= IGNORE) return { kind: 'outside', mapped };
+    return { kind: mapped < knownLimit ? 'known' : 'outside', mapped };
+  };
 }
 
 /**
- * Throws when label values fall outside the known set: known classes 0..classCount−1 plus the anomaly
- * and void values. `outside` lists on-disk value, value after offset and map, and pixel count.
+ * Throws when on-disk values fall outside the known set, which is the known classes 0..classCount−1 plus
+ * the anomaly and void values. `diskValueCounts` maps on-disk value to pixel count. The error names each
+ * value, its value after offset and map, its pixel count, and the settings that fix it.
  */
-export function checkKnownClasses(
-  outside: readonly { disk: number; mapped: number; pixels: number }[],
-  mapping: LabelMapping,
-  subject: string,
-): void {
+export function checkKnownClasses(diskValueCounts: ReadonlyMap<number, number>, mapping: LabelMapping, subject: string): void {
+  const classify = valueClassifier(mapping);
+  const outside = [...diskValueCounts]
+    .filter(([, pixels]) => pixels > 0)
+    .map(([disk, pixels]) => ({ disk, pixels, ...classify(disk) }))
+    .filter((v) => v.kind === 'outside')
+    .sort((a, b) => a.disk - b.disk);
   if (outside.length === 0) return;
-  const known = mapping.classCount !== undefined ? `0..${mapping.classCount - 1}` : `0..${IGNORE - 1}`;
+
+  const known = `0..${(mapping.classCount ?? IGNORE) - 1}`;
   const listed = outside.slice(0, 8).map(({ disk, mapped, pixels }) =>
     `${disk}${mapped !== disk ? ` (${mapped} after offset/map)` : ''}: ${pixels} pixels`).join(', ');
   const more = outside.length > 8 ? ` and ${outside.length - 8} more values` : '';
   const example = outside[0].mapped;
   throw new HeatError(
-    `Label file ${subject} has values outside the known classes ${known} (anomaly ${JSON.stringify(mapping.anomaly)}, void ${JSON.stringify(mapping.ignore)}; mapping from ${mapping.source}): ${listed}${more}.`,
+    `Label file ${subject} has values outside the known classes ${known} (anomaly ${JSON.stringify(mapping.anomaly)}, void ${JSON.stringify(mapping.ignore)}, mapping from ${mapping.source}): ${listed}${more}.`,
     `Map them to a known class with heat.labels.map (for example {"${example}": 0}), or list them in heat.labels.ignore to leave them out (their pixel counts are then reported), or check heat.data.preset and heat.labels.offset.`,
     subject,
   );
+}
+
+/** Builds lookup tables from every on-disk value a file of this depth can hold to class id and anomaly flag. */
+function buildLookup(mapping: LabelMapping, size: number): { classOf: Uint8Array; anomalyOf: Uint8Array } {
+  const classify = valueClassifier(mapping);
+  const classOf = new Uint8Array(size).fill(IGNORE);
+  const anomalyOf = new Uint8Array(size).fill(IGNORE);
+  for (let disk = 0; disk < size; disk++) {
+    const { kind, mapped } = classify(disk);
+    if (kind === 'known' || kind === 'anomaly') {
+      // An anomaly value above 254 (a 0/255 mask) has no class id, so its pixels keep 255 in `values`.
+      classOf[disk] = Math.min(mapped, IGNORE);
+      anomalyOf[disk] = kind === 'anomaly' ? 1 : 0;
+    }
+  }
+  return { classOf, anomalyOf };
 }
 
 /**
@@ -245,8 +253,10 @@ export async function loadLabel(file: string, mapping: LabelMapping, expected?: 
 
   const histogram = new Float64Array(data instanceof Uint16Array ? 65536 : 256);
   for (let i = 0; i < data.length; i++) histogram[data[i]]++;
-  const { classOf, anomalyOf, outside } = buildLookup(mapping, histogram);
-  checkKnownClasses(outside, mapping, file);
+  const present = new Map<number, number>();
+  for (let v = 0; v < histogram.length; v++) if (histogram[v] > 0) present.set(v, histogram[v]);
+  checkKnownClasses(present, mapping, file);
+  const { classOf, anomalyOf } = buildLookup(mapping, histogram.length);
 
   const values = new Uint8Array(data.length);
   const anomaly = new Uint8Array(data.length);
@@ -269,7 +279,7 @@ function countLabels(histogram: Float64Array, classOf: Uint8Array, anomalyOf: Ui
     }
     if (anomalyOf[disk] === 1) counts.anomaly += pixels;
     else counts.known += pixels;
-    counts.byClass.set(classOf[disk], (counts.byClass.get(classOf[disk]) ?? 0) + pixels);
+    if (classOf[disk] !== IGNORE) counts.byClass.set(classOf[disk], (counts.byClass.get(classOf[disk]) ?? 0) + pixels);
   }
   return counts;
 }
@@ -302,15 +312,21 @@ export class LabelAudit {
   }
 
   /**
-   * Warnings for void values: one line per on-disk value that was left out, with its pixel count and the
-   * number of files holding it. Values in `expectedVoid` (a dataset's own void value, such as 255) are
-   * not warned about. With `expectAnomaly` (test splits), a split without any anomaly pixel is warned about too.
+   * Returns warnings for the void values the user asked for: one line per on-disk value that became void
+   * through `userIgnore` or through heat.labels.map, with its pixel count and the number of files with it.
+   * A dataset's own void value (the preset's or the default 255) only enters the summary. With
+   * `expectAnomaly` (test splits), a split without any anomaly pixel is warned about too.
    */
-  warnings(expectedVoid: readonly number[] = [IGNORE], expectAnomaly = false): string[] {
+  warnings(mapping: LabelMapping, expectAnomaly = false): string[] {
     const lines: string[] = [];
+    const classify = valueClassifier(mapping);
+    const userIgnore = new Set(mapping.userIgnore ?? []);
     for (const [disk, pixels] of [...this.total.ignoredByDiskValue].sort((a, b) => a[0] - b[0])) {
-      if (expectedVoid.includes(disk)) continue;
-      lines.push(`Label value ${disk} was left out as void: ${pixels} pixels in ${this.filesWithIgnored.get(disk)} of ${this.files} label files (heat.labels.ignore).`);
+      const { mapped } = classify(disk);
+      const remapped = mapped !== disk + mapping.offset;
+      if (!userIgnore.has(mapped) && !remapped) continue;
+      const how = remapped ? `mapped to ${mapped} by heat.labels.map` : 'heat.labels.ignore';
+      lines.push(`Label value ${disk} was left out as void (${how}): ${pixels} pixels in ${this.filesWithIgnored.get(disk)} of ${this.files} label files.`);
     }
     if (expectAnomaly && this.files > 0 && this.total.anomaly === 0) {
       lines.push(`No anomaly pixels in ${this.files} label files; check heat.labels.anomaly and heat.data.preset.`);
