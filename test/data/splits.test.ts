@@ -29,11 +29,14 @@ describe('splits', () => {
     it('streethazards: images/… ↔ annotations/…', async () => {
       await touch(root, ['sh/test/images/test/t5/300.png', 'sh/test/images/test/t5/299.png',
         'sh/test/annotations/test/t5/300.png', 'sh/test/annotations/test/t5/299.png']);
-      const config = makeConfig({ 'heat.data.preset': 'streethazards', 'heat.data.test.images': 'sh/test' }, root);
-      assert.deepEqual(relativePairs(root, await listSplit(config, 'test')), [
+      const expected = [
         ['sh/test/images/test/t5/299.png', 'sh/test/annotations/test/t5/299.png'],
         ['sh/test/images/test/t5/300.png', 'sh/test/annotations/test/t5/300.png'],
-      ]);
+      ];
+      for (const folder of ['sh/test', 'sh/test/images/test/t5']) {
+        const config = makeConfig({ 'heat.data.preset': 'streethazards', 'heat.data.test.images': folder }, root);
+        assert.deepEqual(relativePairs(root, await listSplit(config, 'test')), expected, folder);
+      }
     });
 
     it('cityscapes: leftImg8bit ↔ gtFine labelTrainIds', async () => {
@@ -58,11 +61,11 @@ describe('splits', () => {
 
     it('fishyscapes: original/X ↔ labels/X.png', async () => {
       await touch(root, ['fs/original/0.png', 'fs/labels/0.png', 'fs/original/1.png', 'fs/labels/1.png']);
-      const config = makeConfig({ 'heat.data.preset': 'fishyscapes', 'heat.data.test.images': 'fs' }, root);
-      assert.deepEqual(relativePairs(root, await listSplit(config, 'test')), [
-        ['fs/original/0.png', 'fs/labels/0.png'],
-        ['fs/original/1.png', 'fs/labels/1.png'],
-      ]);
+      const expected = [['fs/original/0.png', 'fs/labels/0.png'], ['fs/original/1.png', 'fs/labels/1.png']];
+      for (const folder of ['fs', 'fs/original']) {
+        const config = makeConfig({ 'heat.data.preset': 'fishyscapes', 'heat.data.test.images': folder }, root);
+        assert.deepEqual(relativePairs(root, await listSplit(config, 'test')), expected, folder);
+      }
     });
 
     it('camvid: train/X.png ↔ trainannot/X.png', async () => {

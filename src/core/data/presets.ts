@@ -29,7 +29,7 @@ export interface DatasetPreset {
   name: PresetName;
   /** Pairing rule of images and labels in words, shown in errors and docs. */
   pairing: string;
-  /** Glob of images inside a folder, used when a split's `images` setting names a folder. */
+  /** Glob of images inside a folder, used when a split's `images` setting names a folder (the split's root or its image folder). */
   imageGlob: string;
   /** Globs left out when `imageGlob` is used (label folders that share the image extension). */
   imageIgnore: string[];
@@ -66,7 +66,7 @@ function stemOf(file: string): string {
 const streethazards: DatasetPreset = {
   name: 'streethazards',
   pairing: 'the last folder named "images" in the image path replaced by "annotations", same file name',
-  imageGlob: '**/images/**/*.png',
+  imageGlob: '**/*.png',
   imageIgnore: ['**/annotations/**'],
   labelFor: (image) => replaceSegment(image, 'images', 'annotations') ?? path.join(path.dirname(image), '..', 'annotations', path.basename(image)),
   mapping: { offset: -1, map: {}, anomaly: [13], ignore: [] },
@@ -111,7 +111,7 @@ const roadanomaly: DatasetPreset = {
 const fishyscapes: DatasetPreset = {
   name: 'fishyscapes',
   pairing: '{dir}/../labels/{stem}.png',
-  imageGlob: '**/original/*.{png,jpg,jpeg,webp}',
+  imageGlob: '**/*.{png,jpg,jpeg,webp}',
   imageIgnore: ['**/labels/**'],
   labelFor: (image) => path.join(path.dirname(image), '..', 'labels', `${stemOf(image)}.png`),
   mapping: { offset: 0, map: {}, anomaly: [1], ignore: [255] },
