@@ -286,3 +286,26 @@ describe('eval/metrics: histogram mode', () => {
     assert.equal(counted, histogram.counts.known + histogram.counts.anomaly);
   });
 });
+
+describe('eval/metrics: histogram bound in one bin', () => {
+  // 100 distinct float32 scores 1 + i·2^-23 share one histogram bin (relative bin width 2^-11).
+  function evaluateOrder(anomalyOnTop: boolean, maxExactPixels: number): MethodEvaluation {
+    const scores = Float32Array.from({ length: 100 }, (_, i) => 1 + i * 2 ** -23);
+    const labels = Uint8Array.from({ length: 100 }, (_, i) => ((anomalyOnTop ? i >= 90 : i < 10) ? 1 : 0));
+    const accumulator = new MetricAccumulator('score', { maxExactPixels });
+    accumulator.add(scores, labels);
+    return accumulator.finish();
+  }
+
+  for (const anomalyOnTop of [true, false]) {
+    it(`anomaly ${anomalyOnTop ? 'ranked first' : 'ranked last'}: the bound covers the exact value`, () => {
+      const exact = evaluateOrder(anomalyOnTop, 1000).metrics.pooled;
+      const binned = evaluateOrder(anomalyOnTop, 1).metrics.pooled;
+      assert.equal(binned.auroc.value, 0.5, 'one bin is one tie');
+      for (const name of ['aupr', 'auroc', 'fpr95'] as const) {
+        const difference = Math.abs(exact[name].value! - binned[name].value!);
+        assert.ok(difference <= binned[name].bound! + 1e-12, `${name}: exact ${exact[name].value}, binned ${binned[name].value} ± ${binned[name].bound}`);
+      }
+    });
+  }
+});

@@ -94,6 +94,14 @@ export interface MethodEvaluation {
   images: ImageMetrics[];
 }
 
+/**
+ * Returns the F1-optimal threshold of a validation-split evaluation, to pass to the test split's `finish`,
+ * or null when it is undefined (no anomaly or no known pixels, or NaN scores).
+ */
+export function validationThreshold(validation: MethodEvaluation): GivenThreshold | null {
+  return validation.bestF1 ? { value: validation.bestF1.threshold, source: 'validation' } : null;
+}
+
 /** A threshold to apply when finishing, and where it came from. */
 export interface GivenThreshold {
   value: number;
@@ -112,6 +120,11 @@ interface PerImageSums {
 class KeyStore {
   private chunks: Uint32Array[] = [];
   length = 0;
+
+  /** Keys the allocated chunks can hold. */
+  get capacity(): number {
+    return this.chunks.length * CHUNK;
+  }
 
   append(source: Uint32Array, count: number): void {
     let done = 0;
@@ -174,6 +187,7 @@ export class MetricAccumulator {
   private readonly perImage: PerImageSums = { aupr: 0, auroc: 0, fpr95: 0, used: 0, skipped: 0 };
   private readonly images: ImageMetrics[] = [];
   private finished: Finished | null = null;
+  private peakBytes = 0;
 
   constructor(readonly method: string, options: MetricsOptions = {}) {
     this.maxExactPixels = options.maxExactPixels ?? DEFAULT_MAX_EXACT_PIXELS;
@@ -188,6 +202,18 @@ export class MetricAccumulator {
   get mode(): 'exact' | 'histogram' {
     if (this.finished) return this.finished.mode;
     return this.positiveBins ? 'histogram' : 'exact';
+  }
+
+  /** Largest number of bytes this accumulator held in typed arrays at once (scratch, kept keys, bins, sort buffers). */
+  get peakAllocatedBytes(): number {
+    return this.peakBytes;
+  }
+
+  private noteAllocation(extraBytes = 0): void {
+    const scratch = this.scratch.positives.byteLength + this.scratch.negatives.byteLength + this.scratch.sort.byteLength;
+    const kept = (this.positiveStore?.capacity ?? 0) * 4 + (this.negativeStore?.capacity ?? 0) * 4;
+    const bins = (this.positiveBins?.byteLength ?? 0) + (this.negativeBins?.byteLength ?? 0);
+    this.peakBytes = Math.max(this.peakBytes, scratch + kept + bins + extraBytes);
   }
 
   get pixelCounts(): PixelCounts {
@@ -252,6 +278,7 @@ export class MetricAccumulator {
     const sortedNegatives = radixSortKeys(negatives, n, spare);
     this.addImageMetrics(image, sortedPositives, p, sortedNegatives, n, nan);
     this.addPooled(sortedPositives, p, sortedNegatives, n);
+    this.noteAllocation();
   }
 
   private reserveScratch(size: number): void {
@@ -308,6 +335,7 @@ export class MetricAccumulator {
   finish(threshold?: GivenThreshold): MethodEvaluation {
     if (this.finished) throw new Error(`MetricAccumulator(${this.method}).finish called twice`);
     this.scratch = { positives: new Uint32Array(0), negatives: new Uint32Array(0), sort: new Uint32Array(0) };
+    this.noteAllocation();
     const P = this.counts.anomaly;
     const N = this.counts.known;
     const undefinedReason = this.undefinedReason();
@@ -316,6 +344,8 @@ export class MetricAccumulator {
     let bounds: { aupr: number; auroc: number; fpr95: number } | null = null;
     let range: [number, number] | null = null;
     if (this.mode === 'exact') {
+      // Sorting needs two buffers per class next to the kept keys.
+      this.noteAllocation(2 * 4 * (P + N));
       const positives = this.positiveStore!.sorted();
       const negatives = this.negativeStore!.sorted();
       this.finished = { mode: 'exact', positives, negatives };
