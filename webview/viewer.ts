@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import type { MapName } from '../src/core/api';
 import { COLOR_MAP_NAMES, ColorMapName, RangeSpec, finiteStats } from '../src/core/render/colormap';
-import { MetricAccumulator } from '../src/core/eval/metrics';
+import { MethodEvaluation, MetricAccumulator } from '../src/core/eval/metrics';
 import { unpackArray, unpackFloat32 } from '../src/protocol/maps';
 import type { CheckLink, HostToViewer, PlacedCheck, ViewerImage, ViewerToHost } from '../src/protocol/webview';
 import { connect, h, paint } from './lib/host';
@@ -45,6 +45,8 @@ let overlayMap: MapName = 'heat-normalized';
 let opacity = 0.5;
 let threshold = 0;
 let accumulator: MetricAccumulator | undefined;
+/** Per-image metrics of the selected map; for one image pooled and per-image coincide. */
+let evaluation: MethodEvaluation | undefined;
 let probeSeq = 0;
 let defaultColormap: ColorMapName = 'viridis';
 
@@ -96,7 +98,7 @@ function build(): void {
       h('span', { id: 'provider' }, `${image.width}×${image.height} · ${image.classCount} classes · ${image.executionProvider}`),
       ...image.notes.map((note) => h('p', { class: 'note' }, note))),
     toolbar(),
-    h('section', { id: 'grid', 'aria-label': 'Maps' }, ...tileOrder().map(tile)),
+    h('section', { id: 'grid', 'aria-label': 'Maps', style: `--aspect: ${image.width} / ${image.height}` }, ...tileOrder().map(tile)),
     h('section', { id: 'readout', 'aria-live': 'polite' }, 'Hover a map to read every value at that pixel.'),
     weightsPanel(),
     h('section', { id: 'checks' }),
@@ -248,14 +250,16 @@ function thresholdBounds(): [number, number] {
 function selectThresholdMap(name: MapName): void {
   overlayMap = name;
   accumulator = undefined;
+  evaluation = undefined;
   const map = loaded?.maps[name];
   if (map && loaded?.gt) {
     try {
       accumulator = new MetricAccumulator(name);
       accumulator.add(map, loaded.gt, loaded.image.image);
-      accumulator.finish();
+      evaluation = accumulator.finish();
     } catch (error) {
       accumulator = undefined;
+      evaluation = undefined;
       status(`Metrics unavailable for ${name}: ${(error as Error).message}`);
     }
   }
@@ -273,12 +277,11 @@ function updateThreshold(): void {
   renderTile('mask');
   const metrics = document.getElementById('metrics');
   if (!metrics) return;
-  if (!accumulator) {
+  if (!accumulator || !evaluation) {
     metrics.replaceChildren(h('span', { class: 'muted' }, loaded?.gt ? 'No metrics for this map.' : 'No ground truth: this image is in no configured split.'));
     return;
   }
   const at = accumulator.thresholdStats(threshold);
-  const evaluation = accumulator.finish();
   const value = (m: { value: number | null; reason?: string }) => (m.value === null ? 'n/a' : m.value.toFixed(3));
   const item = (key: string, label: string, m: { value: number | null; reason?: string }) => h('span', { 'data-metric': key, title: m.reason ?? '' }, `${label} ${value(m)}`);
   metrics.replaceChildren(
@@ -380,7 +383,7 @@ function weightsPanel(): HTMLElement {
   if (!stats) return h('section', { id: 'weights' }, h('h2', {}, 'Reliability weights'), h('p', { class: 'muted' }, 'No weight maps in this result.'));
   const row = (c: 'energy' | 'mahalanobis' | 'spatial') => h('tr', { 'data-weight': c },
     h('th', { scope: 'row' }, c), h('td', {}, stats.mean[c].toFixed(3)), h('td', {}, `${(100 * stats.dominant[c]).toFixed(1)} %`),
-    h('td', {}, h('div', { class: `bar bar-${c}`, style: `width:${(100 * stats.mean[c]).toFixed(1)}%` })));
+    h('td', { class: 'bar-cell' }, h('div', { class: `bar bar-${c}`, style: `width:${(100 * stats.mean[c]).toFixed(1)}%` })));
   return h('section', { id: 'weights' }, h('h2', {}, 'Reliability weights'),
     h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Component'), h('th', {}, 'Mean weight'), h('th', {}, 'Dominates'), h('th', {}, ''))),
       h('tbody', {}, row('energy'), row('mahalanobis'), row('spatial'))),
