@@ -18,7 +18,7 @@ export const ENTROPY_EPSILON = 1e-8;
  */
 export function energyHead(ctx: HeadContext, temperature: number): string {
   return ctx.once(`energy:${temperature}`, () => {
-    if (temperature === 1) return ctx.neg(ctx.g.node('Squeeze', [logSumExp(ctx), ctx.g.ints([1])], {}, 'logsumexp'), 'energy');
+    if (temperature === 1) return ctx.neg(squeeze(ctx, logSumExp(ctx)), 'energy');
     const scaled = ctx.div(ctx.logits, ctx.g.scalar(temperature), 'z_over_t');
     const lse = ctx.reduce('ReduceLogSumExp', scaled, 1, false, 'logsumexp');
     return ctx.mul(lse, ctx.g.scalar(-temperature), 'energy');
@@ -30,9 +30,14 @@ function logSumExp(ctx: HeadContext): string {
   return ctx.once('logsumexp', () => ctx.reduce('ReduceLogSumExp', ctx.logits, 1, true, 'logsumexp_keep'));
 }
 
+/** max_c z_c kept as [N, 1, H, W]. */
+function maxLogit(ctx: HeadContext): string {
+  return ctx.once('max_z', () => ctx.reduce('ReduceMax', ctx.logits, 1, true, 'max_z'));
+}
+
 /** Max logit baseline. Anomaly score = −max_c z_c: higher = more anomalous. */
 export function maxLogitHead(ctx: HeadContext): string {
-  return ctx.once('max_logit', () => ctx.neg(ctx.reduce('ReduceMax', ctx.logits, 1, false, 'max_z'), 'max_logit'));
+  return ctx.once('max_logit', () => ctx.neg(squeeze(ctx, maxLogit(ctx)), 'max_logit'));
 }
 
 /**
@@ -44,9 +49,20 @@ export function softmax(ctx: HeadContext): string {
   return ctx.once('softmax', () => ctx.g.node('Exp', [ctx.sub(ctx.logits, logSumExp(ctx), 'log_p')], {}, 'softmax'));
 }
 
-/** Maximum softmax probability baseline. Anomaly score = −max_c p_c: higher = more anomalous. */
+/**
+ * Maximum softmax probability baseline. Anomaly score = −max_c p_c: higher = more anomalous.
+ * max_c p_c = exp(max_c z_c − logsumexp(z)), computed on [N, 1, H, W] maps instead of a pass over C.
+ */
 export function maxSoftmaxHead(ctx: HeadContext): string {
-  return ctx.once('max_softmax', () => ctx.neg(ctx.reduce('ReduceMax', softmax(ctx), 1, false, 'max_p'), 'max_softmax'));
+  return ctx.once('max_softmax', () => {
+    const maxP = ctx.g.node('Exp', [ctx.sub(maxLogit(ctx), logSumExp(ctx))], {}, 'max_p');
+    return ctx.neg(squeeze(ctx, maxP), 'max_softmax');
+  });
+}
+
+/** log(p_c + 1e-8), [N, C, H, W]; shared by the entropy and the spatial KL, which use the same ε. */
+export function logProbability(ctx: HeadContext): string {
+  return ctx.once('log_p_eps', () => ctx.log(ctx.addConst(softmax(ctx), ENTROPY_EPSILON), 'log_p_eps'));
 }
 
 /**
@@ -54,11 +70,7 @@ export function maxSoftmaxHead(ctx: HeadContext): string {
  * The same map feeds the energy reliability weight.
  */
 export function entropyHead(ctx: HeadContext): string {
-  return ctx.once('entropy', () => {
-    const p = softmax(ctx);
-    const plogp = ctx.mul(p, ctx.log(ctx.addConst(p, ENTROPY_EPSILON)), 'p_log_p');
-    return ctx.neg(ctx.sumOver(plogp, 1, false), 'entropy');
-  });
+  return ctx.once('entropy', () => ctx.neg(ctx.sumOver(ctx.mul(softmax(ctx), logProbability(ctx), 'p_log_p'), 1, false), 'entropy'));
 }
 
 /** Predicted class argmax_c z_c as int32 [N, H, W] (first maximum on ties). */
@@ -67,4 +79,9 @@ export function predictionHead(ctx: HeadContext): string {
     const arg = ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 0 }, 'argmax');
     return ctx.g.node('Cast', [arg], { to: ElemType.INT32 }, 'prediction');
   });
+}
+
+/** [N, 1, H, W] → [N, H, W]. */
+export function squeeze(ctx: HeadContext, x: string): string {
+  return ctx.g.node('Squeeze', [x, ctx.g.ints([1])], {}, 'squeeze');
 }

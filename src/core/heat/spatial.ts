@@ -5,7 +5,7 @@
  * guide's code, which biases borders (a uniform map gets KL ln(9/4) ≈ 0.811 at corners for k = 3).
  */
 import { HeadContext } from './context';
-import { softmax } from './logit-heads';
+import { logProbability, softmax, squeeze } from './logit-heads';
 
 export type SpatialMethod = 'kl' | 'variance';
 export type Padding = 'exclude' | 'zero';
@@ -24,27 +24,36 @@ export const KL_EPSILON = 1e-8;
 export function spatialHead(ctx: HeadContext, kernelSize: number, method: SpatialMethod, padding: Padding): string {
   return ctx.once(`spatial:${method}:${kernelSize}:${padding}`, () => {
     const p = softmax(ctx);
+    const q = pooledSoftmax(ctx, kernelSize, padding);
     if (method === 'kl') {
-      const q = ctx.avgPool(p, kernelSize, padding, 'neighbour_p');
-      const logRatio = ctx.sub(ctx.log(ctx.addConst(p, KL_EPSILON)), ctx.log(ctx.addConst(q, KL_EPSILON)), 'log_ratio');
+      // KL_EPSILON equals the entropy's ε, so log(p + ε) is shared with the entropy head.
+      const logRatio = ctx.sub(logProbability(ctx), ctx.log(ctx.addConst(q, KL_EPSILON)), 'log_ratio');
       return ctx.sumOver(ctx.mul(p, logRatio), 1, false, 'spatial_kl');
     }
-    const meanOfSquare = ctx.avgPool(ctx.mul(p, p, 'p_squared'), kernelSize, padding, 'neighbour_p2');
-    const mean = ctx.avgPool(p, kernelSize, padding, 'neighbour_p');
-    const variance = ctx.sub(meanOfSquare, ctx.mul(mean, mean), 'neighbour_var');
-    return ctx.sumOver(variance, 1, false, 'spatial_variance');
+    // Σ_c E_k[p_c²] = E_k[Σ_c p_c²] because the neighbourhood mean is linear and has the same divisor for
+    // every class, so only one channel is pooled for the first term.
+    const sumOfSquares = ctx.sumOver(ctx.mul(p, p, 'p_squared'), 1, true, 'sum_p_squared');
+    const meanOfSquares = squeeze(ctx, ctx.avgPool(sumOfSquares, kernelSize, padding, 'neighbour_p2'));
+    const squaredMeans = ctx.sumOver(ctx.mul(q, q), 1, false, 'sum_q_squared');
+    return ctx.sub(meanOfSquares, squaredMeans, 'spatial_variance');
   });
+}
+
+/** q = avgpool_k(p), [N, C, H, W], shared by the KL and variance variants with the same k and padding. */
+function pooledSoftmax(ctx: HeadContext, kernelSize: number, padding: Padding): string {
+  return ctx.once(`pooled_p:${kernelSize}:${padding}`, () => ctx.avgPool(softmax(ctx), kernelSize, padding, 'neighbour_p'));
 }
 
 /**
  * Local deviation used by the spatial reliability weight, following the guide:
- * v = Σ_c avgpool_3((p_c − mean_c p)²), with the configured padding. [N, H, W].
+ * v = Σ_c avgpool_3((p_c − mean_c p)²), with the configured padding, [N, H, W]. The class sum is taken
+ * before the pooling (equal by linearity), so one channel is pooled instead of C.
  */
 export function localDeviation(ctx: HeadContext, padding: Padding): string {
   return ctx.once(`local_deviation:${padding}`, () => {
     const p = softmax(ctx);
     const centred = ctx.sub(p, ctx.reduce('ReduceMean', p, 1, true, 'class_mean_p'), 'p_centred');
-    const pooled = ctx.avgPool(ctx.mul(centred, centred), 3, padding, 'pooled_dev2');
-    return ctx.sumOver(pooled, 1, false, 'local_deviation');
+    const summed = ctx.sumOver(ctx.mul(centred, centred), 1, true, 'deviation2');
+    return squeeze(ctx, ctx.avgPool(summed, 3, padding, 'local_deviation'));
   });
 }
