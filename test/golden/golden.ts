@@ -156,7 +156,7 @@ export function assertScalar(actual: number, expected: number, component: string
 /** Prints the recorded maximum errors once, after the last golden suite. */
 export function printMaxErrors(): void {
   if (maxErrors.size === 0) return;
-  const rows = [...maxErrors].sort((a, b) => a[0].localeCompare(b[0])).map(([name, e]) => `      ${name.padEnd(34)} ${e.toExponential(2)}`);
+  const rows = [...maxErrors].sort((a, b) => a[0].localeCompare(b[0])).map(([name, e]) => `      ${name.padEnd(48)} ${e.toExponential(2)}`);
   console.log(`    golden maximum relative errors:\n${rows.join('\n')}`);
 }
 
