@@ -13,7 +13,8 @@ import { presetByName, type DatasetPreset } from './presets';
  *   2. map[v + offset] ?? v + offset   (heat.labels.map, {"from": to})
  *   3. the result r is void when r ∈ ignore, anomaly when r ∈ anomaly, otherwise a known class id,
  *      which must lie in 0..classCount−1 when the class count is known.
- * Void pixels are stored as 255 in both output arrays, so a known or anomaly class id must lie in 0..254.
+ * Void pixels are stored as 255 in both output arrays, so a known class id must lie in 0..254. An anomaly
+ * value above 254 (a 0/255 mask) is allowed and keeps 255 in `values`, 1 in `anomaly`.
  */
 
 /** Value written for void pixels in `LabelImage.values` and `LabelImage.anomaly`. */
@@ -286,7 +287,7 @@ function countLabels(histogram: Float64Array, classOf: Uint8Array, anomalyOf: Ui
 
 /**
  * Sums label counts over a split and words them for the log: known, anomaly and void pixels, and each
- * on-disk value left out as void with its count, so a user who ignores a value learns how much data it removed.
+ * on-disk value left out as void with its count. The log thus reports how much data each ignored value removed.
  */
 export class LabelAudit {
   files = 0;
@@ -325,8 +326,8 @@ export class LabelAudit {
       const { mapped } = classify(disk);
       const remapped = mapped !== disk + mapping.offset;
       if (!userIgnore.has(mapped) && !remapped) continue;
-      const how = remapped ? `mapped to ${mapped} by heat.labels.map` : 'heat.labels.ignore';
-      lines.push(`Label value ${disk} was left out as void (${how}): ${pixels} pixels in ${this.filesWithIgnored.get(disk)} of ${this.files} label files.`);
+      const reason = remapped ? `mapped to ${mapped} by heat.labels.map` : 'heat.labels.ignore';
+      lines.push(`Label value ${disk} was left out as void (${reason}): ${pixels} pixels in ${this.filesWithIgnored.get(disk)} of ${this.files} label files.`);
     }
     if (expectAnomaly && this.files > 0 && this.total.anomaly === 0) {
       lines.push(`No anomaly pixels in ${this.files} label files; check heat.labels.anomaly and heat.data.preset.`);

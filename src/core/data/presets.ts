@@ -6,7 +6,7 @@ import * as path from 'node:path';
  * A preset only supplies defaults. Per setting, a `heat.labels.*` or `heat.data.*.labels` value that
  * differs from the setting's built-in default wins over the preset. A setting left at its default takes the
  * preset's value. (A setting explicitly written with its default value, such as
- * `"heat.labels.anomaly": [13]`, cannot be told apart from an unset one and also yields to the preset.)
+ * `"heat.labels.anomaly": [13]`, is indistinguishable from an unset one and also yields to the preset.)
  *
  * Label values below are the values after `offset` and `map`, as `heat.labels.anomaly` and
  * `heat.labels.ignore` are.

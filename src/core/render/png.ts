@@ -27,9 +27,9 @@ export async function writeMapPng(file: string, map: Float32Array, width: number
   const spec: RangeSpec = Array.isArray(options.range)
     ? { mode: 'fixed', low: options.range[0], high: options.range[1] }
     : (options.range as RangeSpec | undefined) ?? { mode: 'percentile', low: 1, high: 99 };
-  const shown = resolveRange(map, spec);
-  await writeRgbaPng(file, colorize(map, width, height, shown, colormap), width, height);
-  return makeLegend(map, shown, colormap, describeRangeRule(spec));
+  const shownRange = resolveRange(map, spec);
+  await writeRgbaPng(file, colorize(map, width, height, shownRange, colormap), width, height);
+  return makeLegend(map, shownRange, colormap, describeRangeRule(spec));
 }
 
 /** Writes a class-id map (argmax prediction) in class colours; ids outside the palette are transparent. */
