@@ -8,7 +8,7 @@ import { DEFAULT_MAX_EXACT_PIXELS, MetricAccumulator } from './metrics';
 
 export interface MetricsBenchRow {
   pixels: number;
-  /** How the pooled metrics were computed at this size. */
+  /** Computation mode of the pooled metrics at this size. */
   computation: 'exact' | 'histogram';
   /** add() over every image plus finish(). */
   seconds: number;

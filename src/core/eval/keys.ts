@@ -25,7 +25,7 @@ export function floatToKey(value: number): number {
   return bitsToKey(conversion.getUint32(0, true));
 }
 
-/** The float32 value a key stands for. */
+/** Converts a key back to its float32 value. */
 export function keyToFloat(key: number): number {
   const bits = (key & SIGN) !== 0 ? (key & 0x7fffffff) >>> 0 : ~key >>> 0;
   conversion.setUint32(0, bits, true);
@@ -40,7 +40,7 @@ export interface KeyRun {
 
 /**
  * Sorts `keys[0, n)` ascending with a least-significant-digit radix sort (two digits of 16 bits), using
- * `scratch` (length ≥ n) as the second buffer. Returns whichever of the two buffers holds the sorted keys
+ * `scratch` (length ≥ n) as the second buffer. Returns whichever of the two buffers contains the sorted keys
  * in its first n entries. Linear time: one counting pass and at most two scatter passes, several times
  * faster than a comparison sort.
  */
@@ -54,8 +54,8 @@ export function radixSortKeys(keys: Uint32Array, n: number, scratch: Uint32Array
 
 /**
  * Sorts the keys of several runs, together `total` long, into one ascending array. The first scatter pass
- * reads the runs and writes `first`; the second reads `first` and writes `second`, which may be the input of
- * a single run. A digit that is the same for every key is skipped. Returns the buffer holding the result.
+ * reads the runs and writes `first`. The second reads `first` and writes `second`, which may be the input of
+ * a single run. A digit that is the same for every key is skipped. Returns the buffer with the result.
  */
 export function radixSortRuns(runs: KeyRun[], total: number, first: Uint32Array, second: Uint32Array): Uint32Array {
   const low = new Uint32Array(65536);

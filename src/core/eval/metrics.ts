@@ -12,8 +12,8 @@
  *
  * Memory: pooled scores are kept exactly, as order keys, up to `maxExactPixels` evaluated pixels. When an
  * image would take the total past that, everything collected so far is folded into a histogram over the
- * top 20 bits of the order key (2^20 bins, relative bin width 2^-11 of the score's magnitude) and all later
- * pixels go there too. Memory then stays at 16 MB whatever the number of pixels, and every pooled metric
+ * top 20 bits of the order key: 2^20 bins, each 2^-11 of the score's magnitude wide. All later pixels go
+ * there too. Memory then stays at 16 MB whatever the number of pixels, and every pooled metric
  * carries `bound`, the largest change the exact value could show, computed from the bin counts.
  */
 import type { MethodMetrics, MetricValue } from '../api';
@@ -146,7 +146,7 @@ class KeyStore {
     }
   }
 
-  /** All keys in one ascending array; the chunks are released. */
+  /** Returns all keys sorted ascending in one array and releases the chunks. */
   sorted(): Uint32Array {
     let left = this.length;
     const runs = this.chunks.map((keys) => {
@@ -466,7 +466,7 @@ export class MetricAccumulator {
     const known: number[] = [];
     const anomaly: number[] = [];
     for (let i = 0; i < bins; i++) {
-      // Bin i holds [edge_i, edge_i+1); the first bin also takes everything below, the last everything above.
+      // Bin i covers [edge_i, edge_i+1); the first bin also takes everything below, the last everything above.
       const upperP = i === bins - 1 ? 0 : atLeast[i + 1].p;
       const upperN = i === bins - 1 ? 0 : atLeast[i + 1].n;
       const lowerP = i === 0 ? P : atLeast[i].p;
@@ -495,8 +495,9 @@ function addToBins(bins: Float64Array, keys: Uint32Array, count: number): void {
  * p positives, n negatives and tp0, fp0 pixels in higher bins:
  * - AUROC: the bin contributes p·n/2 as a tie, anything in [0, p·n] exactly, so the bound is Σ p·n / (2·P·N).
  * - FPR95: the first TPR ≥ 0.95 falls inside the crossing bin, so the exact FPR lies within that bin's n / N.
- * - AUPR: the j-th positive of the bin has precision between (tp0 + j) / (tp0 + j + fp0 + n) (all of the
- *   bin's negatives before it) and (tp0 + p) / (tp0 + p + fp0) (none before it, ties resolved at the end).
+ * - AUPR: the j-th positive of the bin has precision of at least (tp0 + j) / (tp0 + j + fp0 + n), reached
+ *   when all of the bin's negatives rank before it. It is at most (tp0 + p) / (tp0 + p + fp0), reached when
+ *   no negative ranks before it and ties end at the bin's last positive.
  *   The lower sum is bounded below by its integral, p − c·ln((tp0 + p + c) / (tp0 + c)) with c = fp0 + n.
  */
 function sweepBins(positiveBins: Float64Array, negativeBins: Float64Array, P: number, N: number, curveSteps: number): { sweep: SweepResult; bounds: { aupr: number; auroc: number; fpr95: number } } {
@@ -552,7 +553,7 @@ function lowerBound(sorted: Uint32Array, key: number): number {
   return lo;
 }
 
-/** Threshold value of a sweep group: a key's float; a histogram bin's lower edge may be a NaN pattern below -Infinity. */
+/** Converts a sweep group's key to its threshold. A bin's lower edge below -Infinity is a NaN pattern, so it becomes -Infinity. */
 function keyToThreshold(key: number): number {
   const value = keyToFloat(key);
   return Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
@@ -583,7 +584,7 @@ function binQuantileRange(positiveBins: Float64Array, negativeBins: Float64Array
   return widen(keyToThreshold(low << BIN_SHIFT >>> 0), keyToFloat((((high + 1) << BIN_SHIFT) - 1) >>> 0));
 }
 
-/** Bins holding one class's 0.1 % and 99.9 % quantiles. */
+/** Returns the bins of one class's 0.1 % and 99.9 % quantiles. */
 function binRange(bins: Float64Array): [number, number] | null {
   let total = 0;
   for (let b = 0; b < BIN_COUNT; b++) total += bins[b];

@@ -1,8 +1,8 @@
 /**
  * NumPy `.npy` files (format version 1.0) for `--save-scores`: per-image score maps (float32) and label
- * masks (uint8), readable with `numpy.load`. Layout: the magic "\x93NUMPY", version 1.0, a little-endian
- * uint16 header length, then a Python dict literal padded with spaces and ending in "\n" so the data starts
- * on a 64-byte boundary (as numpy writes it), then the array in C order, little-endian.
+ * masks (uint8), readable with `numpy.load`. Layout: the magic "\x93NUMPY", version 1.0 and a little-endian
+ * uint16 header length. Then a Python dict literal, padded with spaces and ending in "\n" so the data starts
+ * on a 64-byte boundary as numpy writes it. Then the array in C order, little-endian.
  */
 import { HeatError } from '../errors';
 import { writeFileAtomic } from '../fsutil';

@@ -90,7 +90,7 @@ function legend(entries: { label: string; color: string }[]): string[] {
 function polyline(points: CurvePoint[], color: string, x: Axis, y: Axis, step: boolean): string {
   const coordinates: string[] = [];
   points.forEach((p, i) => {
-    // A PR curve is step-wise: precision holds until the next recall step.
+    // A PR curve is step-wise: precision stays level until the next recall step.
     if (step && i > 0) coordinates.push(`${fmt(sx(p.x, x))},${fmt(sy(points[i - 1].y, y))}`);
     coordinates.push(`${fmt(sx(p.x, x))},${fmt(sy(p.y, y))}`);
   });

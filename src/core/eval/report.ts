@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../fsutil';
 import type { MethodEvaluation, PixelCounts } from './metrics';
 import { renderPrCurves, renderRocCurves, renderScoreHistogram } from './plots';
 
-/** Where the numbers came from. */
+/** Provenance of the numbers: model, statistics, configuration, hardware, split and time. */
 export interface Provenance {
   model: { path: string; sha256: string };
   /** Class statistics file; null when Mahalanobis was off. */
@@ -22,7 +22,7 @@ export interface Provenance {
   /** ISO 8601 start time. */
   startedAt: string;
   durationSeconds: number;
-  /** Where thresholds came from: F1-optimal on the validation split, or none when no validation split is configured. */
+  /** Threshold origin: F1-optimal on the validation split, or none when no validation split is configured. */
   thresholdSource: 'validation' | 'none';
   /** Pixel subsampling, if any; it must be uniform over all pixels (AUPR depends on the class ratio). */
   subsampling?: string;
@@ -78,13 +78,17 @@ export function judgeCriteria(metrics: MethodMetrics): CriterionJudgement[] {
     const limit = criteria[metric];
     const value = metrics.pooled[metric].value;
     const lowerIsBetter = metric === 'fpr95';
-    const met = value === null ? null : lowerIsBetter ? value <= limit : value >= limit;
+    let status: CriterionStatus = 'undefined';
+    if (value !== null) {
+      const met = lowerIsBetter ? value <= limit : value >= limit;
+      status = met ? 'met' : 'not met';
+    }
     return {
       level: criteria.level,
       metric,
       requirement: `${lowerIsBetter ? '≤' : '≥'} ${Number((limit * 100).toFixed(6))} %`,
       value,
-      status: met === null ? 'undefined' : met ? 'met' : 'not met',
+      status,
     };
   }));
 }
@@ -167,7 +171,7 @@ export function buildReportJson(input: ReportInput): ReportJson {
   };
 }
 
-/** A metric as a percentage with two decimals, "± bound" in histogram mode, or "n/a" with a footnote marker. */
+/** Formats a metric as a percentage with two decimals, with "± bound" in histogram mode, or "n/a" when undefined. */
 function cell(value: MetricValue): string {
   if (value.value === null) return 'n/a';
   const text = (value.value * 100).toFixed(2);
@@ -278,7 +282,7 @@ function csvField(value: string | number | null | undefined): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One row per method; metrics as fractions (not percent), empty where undefined. */
+/** Renders one CSV row per method, metrics as fractions (not percent) and empty where undefined. */
 export function renderReportCsv(input: ReportInput): string {
   const header = [
     'method', 'computation',

@@ -125,9 +125,9 @@ export class Sweep {
 
 /**
  * Feeds two ascending key arrays (positives[0, p), negatives[0, n)) to a sweep as groups of equal keys,
- * from the highest key down. Negatives above the highest remaining positive go in as one group: TPR is
- * constant over them, so the ROC segment they span is straight, no precision is read there and neither
- * FPR95 nor the best F1 can fall inside the run. That keeps the loop tight where most pixels are.
+ * from the highest key down. Negatives above the highest remaining positive go in as one group, because TPR
+ * is constant over them: the ROC segment they span is straight, and no precision, FPR95 or best F1 falls
+ * inside the run. That keeps the loop tight where most pixels are.
  */
 export function sweepSorted(sweep: Sweep, positives: Uint32Array, p: number, negatives: Uint32Array, n: number): void {
   let i = p - 1;
