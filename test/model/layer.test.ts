@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { HeatError } from '../../src/core/errors';
-import { loadModel, moduleOfNode, resolveLayer } from '../../src/core/model';
+import { loadModel, moduleOfNode, resolveLayer, resolveLogits } from '../../src/core/model';
 import { model, node, valueInfo, requireFile, TINY, TWINLITE } from './helpers';
 
 // Expected names follow from export_tiny.py: backbone.layer3 is a Sequential of two Blocks (conv, bn, relu),
@@ -62,5 +62,28 @@ describe('model/resolveLayer', () => {
     requireFile(this, TWINLITE);
     const { proto } = await loadModel(TWINLITE);
     assert.equal(resolveLayer(proto, 'encoder').tensor, '/encoder/classifier/act/PRelu_output_0');
+  });
+});
+
+describe('model/resolveLogits', () => {
+  it('empty setting picks the first output', async () => {
+    const { proto } = await loadModel(TINY);
+    assert.equal(resolveLogits(proto, ''), 'logits');
+  });
+
+  it('an intermediate tensor name is accepted', async () => {
+    const { proto } = await loadModel(TINY);
+    assert.equal(resolveLogits(proto, '/head/Conv_output_0'), '/head/Conv_output_0');
+  });
+
+  it('unknown logits tensor lists outputs and the setting', async () => {
+    const { proto } = await loadModel(TINY);
+    assert.throws(() => resolveLogits(proto, '/head/Conv_output'), (error: unknown) => {
+      assert.ok(error instanceof HeatError);
+      assert.match(error.message, /Logits tensor "\/head\/Conv_output" does not exist in the model\. Outputs: logits\./);
+      assert.match(error.message, /Closest: \/head\/Conv_output_0/);
+      assert.match(error.message, /heat\.model\.logitsTensor/);
+      return true;
+    });
   });
 });

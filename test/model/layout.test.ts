@@ -1,5 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { detectInputLayout, detectTensorLayout } from '../../src/core/model';
+import type { TensorInfo } from '../../src/core/api';
+import { makeConfig } from '../../src/core/config';
+import { decideLayouts, detectInputLayout, detectTensorLayout } from '../../src/core/model';
+
+const tensor = (name: string, shape: (number | string)[] | null): TensorInfo => ({ name, kind: 'intermediate', op: '', node: '', shape, measured: false, dtype: 'float32' });
 
 describe('model/layout', () => {
   it('input layout from the axis with 3 or 1 channels', () => {
@@ -47,5 +51,25 @@ describe('model/layout', () => {
   it('rank other than 4 is an error naming the shape', () => {
     assert.throws(() => detectTensorLayout([1, 21, 257], {}, 'auto', 'logits tensor'), /logits tensor has shape \[1, 21, 257\] \(rank 3\)/);
     assert.throws(() => detectInputLayout([3, 224, 224]), /model input has shape \[3, 224, 224\]/);
+  });
+
+  it('decideLayouts matches DeepLabV3 tensors', () => {
+    const layouts = decideLayouts(makeConfig({}, '/tmp'), {
+      input: tensor('sub_7', [1, 257, 257, 3]),
+      logits: tensor('ResizeBilinear_3', [1, 257, 257, 21]),
+      features: tensor('Relu__94:0', [1, 256, 33, 33]),
+    }, 21);
+    assert.deepEqual([layouts.input.layout, layouts.logits.layout, layouts.features?.layout], ['NHWC', 'NHWC', 'NCHW']);
+    assert.deepEqual([layouts.logits.toNchw, layouts.features?.toNchw], [true, false]);
+  });
+
+  it('decideLayouts honours the layout settings', () => {
+    const config = makeConfig({ 'heat.model.logitsLayout': 'NCHW', 'heat.model.featureLayout': 'NHWC' }, '/tmp');
+    const layouts = decideLayouts(config, { input: tensor('x', [1, 3, 64, 64]), logits: tensor('y', [1, 64, 64, 5]), features: tensor('f', [1, 8, 8, 32]) });
+    assert.deepEqual([layouts.logits.layout, layouts.features?.layout], ['NCHW', 'NHWC']);
+  });
+
+  it('decideLayouts needs known shapes', () => {
+    assert.throws(() => decideLayouts(makeConfig({}, '/tmp'), { input: tensor('x', [1, 3, 8, 8]), logits: tensor('y', null) }), /shape of logits tensor "y" is unknown/);
   });
 });

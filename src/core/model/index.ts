@@ -1,11 +1,11 @@
 /** ONNX model I/O: loading, tensor listing, layer resolution, graph editing, sessions and preprocessing. */
 export { loadModel, modelFromBytes, type LoadedModel } from './load';
 export { graphTensors, listTensors, ranksOf, probeFeeds, describeProbabilities, PROBE_SIDE, type ListOptions } from './tensors';
-export { resolveLayer, moduleOfNode, modulePaths, closestNames, type ResolvedLayer } from './layer';
+export { resolveLayer, resolveLogits, moduleOfNode, modulePaths, closestNames, type ResolvedLayer } from './layer';
 export { addOutputs, mergeHead, relabelBlocker, softmaxInputs, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
 export { ScoringPipeline, type PipelineOptions } from './pipeline';
 export { createSession, autoProviders, providerAvailable, type ModelSession, type ProviderName, type ProviderSetting } from './session';
-export { detectInputLayout, detectTensorLayout, type LayoutDecision, type LayoutSetting, type TensorLayoutHints } from './layout';
+export { decideLayouts, detectInputLayout, detectTensorLayout, type ModelLayouts, type LayoutDecision, type LayoutSetting, type TensorLayoutHints } from './layout';
 export { detectProbabilities, preSoftmaxCandidates, type ProbabilityCheck } from './probabilities';
 export { decodeImage, type RgbImage } from './image';
 export { preprocess, preprocessSettings, inputGeometry, normalize, type PreprocessSettings, type PreprocessedImage } from './preprocess';

@@ -121,3 +121,20 @@ export function closestNames(model: onnx.IModelProto, spec: string, modules = mo
   scored.sort((a, b) => a.score - b.score || a.name.length - b.name.length);
   return scored.slice(0, limit).map((s) => s.name);
 }
+
+/**
+ * Resolves the logits tensor: heat.model.logitsTensor when set (an exact tensor name), else the model's first
+ * output. An unknown name raises a HeatError listing the model's outputs and the closest tensor names.
+ */
+export function resolveLogits(model: onnx.IModelProto, setting: string): string {
+  const outputs = (model.graph?.output ?? []).map((o) => o.name ?? '');
+  const name = setting.trim();
+  if (name === '') {
+    if (outputs.length === 0) throw new HeatError('The model has no outputs.', 'Export the model with its logits as an output.');
+    return outputs[0];
+  }
+  const produced = (model.graph?.node ?? []).some((n) => (n.output ?? []).includes(name));
+  if (produced) return name;
+  throw new HeatError(`Logits tensor "${name}" does not exist in the model. Outputs: ${outputs.join(', ')}. Closest: ${closestNames(model, name, []).join(', ')}.`,
+    'Set heat.model.logitsTensor to one of these, or leave it empty for the first output.', 'heat.model.logitsTensor');
+}

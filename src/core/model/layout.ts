@@ -2,6 +2,8 @@
  * Layout detection for 4-D image-like tensors. Inputs: the axis holding 1 or 3 channels. Logits and
  * features: the class count when known, else which pair of axes looks like the image's spatial grid.
  */
+import type { TensorInfo } from '../api';
+import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
 import type { Layout } from '../tensor';
 
@@ -83,4 +85,37 @@ export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, se
   const spread3 = Math.abs(Math.log(d3 / d2));
   if (spread3 > spread1) return decided('NHWC', `axis 3 (${d3}) differs most from the spatial axis 2 (${d2})`);
   return decided('NCHW', spread1 > spread3 ? `axis 1 (${d1}) differs most from the spatial axis 2 (${d2})` : `shape [${dims.join(', ')}] is ambiguous; NCHW assumed`);
+}
+
+/** Layout decisions for the three tensors the pipeline touches. */
+export interface ModelLayouts {
+  input: LayoutDecision;
+  logits: LayoutDecision;
+  features?: LayoutDecision;
+}
+
+function knownShape(tensor: TensorInfo, what: string): (number | string)[] {
+  if (!tensor.shape) {
+    throw new HeatError(`The shape of ${what} "${tensor.name}" is unknown.`, 'List the model with listTensors (which measures missing shapes) before deciding layouts.', tensor.name);
+  }
+  return tensor.shape;
+}
+
+/**
+ * Decides the layouts of the model input, the logits and (when given) the features, honouring
+ * heat.model.inputLayout, logitsLayout and featureLayout. `classCount` (from heat.model.classNames or the
+ * statistics) makes the logits decision exact when it matches only one axis.
+ */
+export function decideLayouts(config: HeatConfig, tensors: { input: TensorInfo; logits: TensorInfo; features?: TensorInfo }, classCount?: number): ModelLayouts {
+  const inputShape = knownShape(tensors.input, 'model input');
+  const input = detectInputLayout(inputShape, get<LayoutSetting>(config, 'heat.model.inputLayout'));
+  const [hAxis, wAxis] = input.layout === 'NCHW' ? [2, 3] : [1, 2];
+  const [h, w] = [inputShape[hAxis], inputShape[wAxis]];
+  const inputSize = typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0 ? ([h, w] as [number, number]) : undefined;
+
+  const logits = detectTensorLayout(knownShape(tensors.logits, 'logits tensor'), { channels: classCount, inputSize }, get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits tensor');
+  const features = tensors.features
+    ? detectTensorLayout(knownShape(tensors.features, 'feature tensor'), { inputSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor')
+    : undefined;
+  return { input, logits, features };
 }
