@@ -2,6 +2,7 @@ import { Command } from './context';
 import { inspectCommand } from './commands/inspect';
 import { statsCommand } from './commands/stats';
 import { scoreCommand } from './commands/score';
+import { evalCommand } from './commands/eval';
 
 /** Every `heat-lens` subcommand, in the order `--help` lists them. Each lives in its own file under commands/. */
-export const commands: Command[] = [inspectCommand, scoreCommand, statsCommand];
+export const commands: Command[] = [inspectCommand, scoreCommand, statsCommand, evalCommand];

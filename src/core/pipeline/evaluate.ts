@@ -1,0 +1,180 @@
+/**
+ * `heat-lens eval`: scores a labelled split once and evaluates HEAT and the baselines from that one pass.
+ *
+ * Steps: open one session (model + head); when a validation split is configured, score it first and take
+ * each method's F1-optimal threshold there; score the test split, resize every map bilinearly from the
+ * logits' resolution to the label's, and feed one metric accumulator per method; write the reports.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
+import type { EvalOptions } from '../api';
+import { get, SETTINGS, type HeatConfig, type SplitName } from '../config';
+import { HeatError, throwIfCancelled } from '../errors';
+import { labelMappingFromConfig, listSplit, loadLabel, type LabelMapping, type Sample } from '../data';
+import { MetricAccumulator, validationThreshold, type GivenThreshold, type MethodEvaluation } from '../eval/metrics';
+import { writeNpy } from '../eval/npy';
+import { writeReport, type ReportFiles } from '../eval/report';
+import { noProgress, silentLogger, type Logger, type Progress } from '../log';
+import type { ClassStatistics } from '../stats/types';
+import { resizeBilinear } from './resize';
+import { makeNormalizer } from './score';
+import { HeatSession, type ImageRun } from './session';
+
+/** Evaluated methods: label in reports, and how its score map is read from one image's run. */
+interface Method {
+  name: string;
+  score(run: ImageRun, normalized: Float32Array | undefined): Float32Array | undefined;
+}
+
+export interface EvaluationResult {
+  methods: MethodEvaluation[];
+  files?: ReportFiles;
+  outDir?: string;
+  executionProvider: string;
+  split: SplitName;
+  thresholdSource: 'validation' | 'none';
+  durationSeconds: number;
+}
+
+/** Methods evaluated from one pass; Mahalanobis and standardized max logit need statistics. */
+export function evaluationMethods(statistics: ClassStatistics | undefined): Method[] {
+  const map = (name: string) => (run: ImageRun) => run.maps.get(name);
+  const methods: Method[] = [
+    { name: 'HEAT', score: (_run, normalized) => normalized },
+    { name: 'HEAT (before normalization)', score: map('heat') },
+    { name: 'Max softmax', score: map('max_softmax') },
+    { name: 'Max logit', score: map('max_logit') },
+    { name: 'Energy', score: map('energy') },
+  ];
+  if (statistics?.maxLogit) {
+    const { mean, std } = statistics.maxLogit;
+    methods.push({ name: 'Standardized max logit', score: (run) => standardizedMaxLogit(run, mean, std) });
+  }
+  if (statistics) methods.push({ name: 'Mahalanobis', score: map('mahalanobis') });
+  methods.push({ name: 'Spatial consistency', score: map('spatial') });
+  return methods;
+}
+
+/**
+ * Standardized max logit (Jung et al., ICCV 2021): the max logit standardised by the training statistics
+ * of the predicted class, negated so that higher = more anomalous: (μ_c − max z) / σ_c. The head's
+ * `max_logit` map already holds −max z.
+ */
+function standardizedMaxLogit(run: ImageRun, mean: Float64Array, std: Float64Array): Float32Array | undefined {
+  const negMax = run.maps.get('max_logit');
+  if (!negMax) return undefined;
+  const out = new Float32Array(negMax.length);
+  for (let i = 0; i < out.length; i++) {
+    const c = run.prediction[i];
+    const sigma = std[c] > 0 ? std[c] : 1;
+    out[i] = (mean[c] + negMax[i]) / sigma;
+  }
+  return out;
+}
+
+/** Scores and evaluates the test split (or options.split); writes the reports when options.outDir is set. */
+export async function evaluate(config: HeatConfig, options: EvalOptions = {}): Promise<EvaluationResult> {
+  const log = options.log ?? silentLogger;
+  const progress = options.progress ?? noProgress;
+  const split = options.split ?? 'test';
+  const started = Date.now();
+
+  const testSamples = await listSplit(config, split, { requireLabels: true });
+  if (testSamples.length === 0) {
+    throw new HeatError(`The ${split} split has no images.`, `Set heat.data.${split}.images to a glob of labelled images.`, `heat.data.${split}.images`);
+  }
+  const valSamples = split === 'val' ? [] : await listSplit(config, 'val', { requireLabels: true });
+
+  const session = await HeatSession.open(config, { log });
+  try {
+    const mapping = labelMappingFromConfig(config, session.classCount);
+    const methods = evaluationMethods(session.statistics);
+
+    let thresholds: (GivenThreshold | null)[] = methods.map(() => null);
+    if (valSamples.length > 0) {
+      log.info(`Choosing F1-optimal thresholds on the validation split (${valSamples.length} images).`);
+      const validation = await scoreSplit(config, session, methods, valSamples, mapping, { ...options, log, progress }, 'Validation', undefined);
+      thresholds = validation.map(validationThreshold);
+    } else {
+      log.warn('No validation split is configured (heat.data.val.images), so no threshold is chosen; the test split is never used for that.');
+    }
+
+    const scoresDir = options.saveScores && options.outDir ? path.join(options.outDir, 'scores') : undefined;
+    const evaluations = await scoreSplit(config, session, methods, testSamples, mapping, { ...options, log, progress }, 'Evaluating', scoresDir, thresholds);
+    const thresholdSource = valSamples.length > 0 ? 'validation' : 'none';
+    const durationSeconds = (Date.now() - started) / 1000;
+
+    let files: ReportFiles | undefined;
+    if (options.outDir) {
+      throwIfCancelled(options.signal, 'Evaluation');
+      files = await writeReport(options.outDir, {
+        methods: evaluations,
+        headline: 'HEAT',
+        provenance: {
+          model: { path: session.model.path, sha256: session.model.sha256 },
+          statistics: session.statisticsPath ? { path: session.statisticsPath, sha256: await sha256File(session.statisticsPath) } : null,
+          config: { source: config.source, settings: settingsOf(config) },
+          executionProvider: session.executionProvider,
+          split,
+          startedAt: new Date(started).toISOString(),
+          durationSeconds,
+          thresholdSource,
+        },
+      });
+      log.info(`Wrote ${files.markdown}.`);
+    }
+    return { methods: evaluations, files, outDir: options.outDir, executionProvider: session.executionProvider, split, thresholdSource, durationSeconds };
+  } finally {
+    await session.release();
+  }
+}
+
+interface SplitOptions extends EvalOptions {
+  log: Logger;
+  progress: Progress;
+}
+
+/** One pass over a split: each image is scored once and every method's accumulator is fed from that run. */
+async function scoreSplit(
+  config: HeatConfig, session: HeatSession, methods: Method[], samples: Sample[], mapping: LabelMapping,
+  options: SplitOptions, stage: string, scoresDir: string | undefined, thresholds?: (GivenThreshold | null)[],
+): Promise<MethodEvaluation[]> {
+  const maxExactPixels = get<number>(config, 'heat.eval.maxExactPixels');
+  const accumulators = methods.map((m) => new MetricAccumulator(m.name, { maxExactPixels }));
+  const normalizer = makeNormalizer(config);
+
+  for (let i = 0; i < samples.length; i++) {
+    throwIfCancelled(options.signal, stage);
+    options.progress.report(i, samples.length, stage);
+    const sample = samples[i];
+    const run = await session.runImage(sample.image);
+    const label = await loadLabel(sample.label as string, mapping, { width: run.image.width, height: run.image.height, image: sample.image });
+    const heat = run.maps.get('heat');
+    const normalized = heat ? normalizer.normalize(heat) : undefined;
+
+    for (let m = 0; m < methods.length; m++) {
+      const scores = methods[m].score(run, normalized);
+      if (!scores) continue;
+      const resized = resizeBilinear(scores, run.height, run.width, label.height, label.width);
+      accumulators[m].add(resized, label.anomaly, sample.image);
+      if (scoresDir && m === 0) {
+        const stem = path.parse(sample.image).name;
+        await writeNpy(path.join(scoresDir, `${stem}.heat.npy`), resized, [label.height, label.width]);
+        await writeNpy(path.join(scoresDir, `${stem}.label.npy`), label.anomaly, [label.height, label.width]);
+      }
+    }
+  }
+  options.progress.report(samples.length, samples.length, stage);
+  return accumulators.map((acc, m) => acc.finish(thresholds?.[m] ?? undefined));
+}
+
+function settingsOf(config: HeatConfig): Record<string, unknown> {
+  return Object.fromEntries(SETTINGS.map((s) => [s.key, config[s.key]]));
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
