@@ -24,8 +24,8 @@ function filterTypes(png: Uint8Array, rowBytes: number): Set<number> {
 describe('png decoder', () => {
   const expected = require('./fixtures/label-fixtures.json') as Record<string, { width: number; height: number; values: number[] }>;
 
-  for (const name of ['palette8.png', 'palette1.png', 'palette2.png', 'palette4.png', 'grey8.png', 'grey16.png']) {
-    it(`${name} gives the stored samples (Pillow fixture)`, async () => {
+  for (const name of ['palette8.png', 'palette1.png', 'palette2.png', 'palette4.png', 'palette2-interlaced.png', 'grey8.png', 'grey16.png']) {
+    it(`${name} gives the stored samples (Python fixture)`, async () => {
       const samples = decodePngSamples(await fs.readFile(path.join(FIXTURES, name)));
       assert.equal(samples.width, expected[name].width);
       assert.equal(samples.height, expected[name].height);
