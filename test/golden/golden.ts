@@ -46,7 +46,7 @@ export function golden(): GoldenManifest {
 
 const cache = new Map<string, NpyArray>();
 
-/** One golden array by its manifest name, for example "energy_t1". */
+/** Reads one golden array by its manifest name, for example "energy_t1" (cached). */
 export function goldenArray(name: string): NpyArray {
   let array = cache.get(name);
   if (!array) {
@@ -70,7 +70,7 @@ export function goldenFloat64(name: string): Float64Array {
   return data;
 }
 
-/** Class statistics from the golden arrays, in the engine's ClassStatistics form. */
+/** Builds class statistics from the golden arrays, in the engine's ClassStatistics form. */
 export function goldenStatistics(): ClassStatistics {
   const s = golden().statistics;
   const classCount = s.counts.length;
@@ -94,7 +94,8 @@ export function goldenStatistics(): ClassStatistics {
 /** Largest relative error seen per component, printed after the golden suites for the record. */
 export const maxErrors = new Map<string, number>();
 
-function record(component: string, error: number): void {
+/** Records an error under `component` for the summary printed after the golden suites. */
+export function record(component: string, error: number): void {
   maxErrors.set(component, Math.max(maxErrors.get(component) ?? 0, error));
 }
 
@@ -103,9 +104,9 @@ export const MAP_FLOOR = 0.1;
 
 /**
  * Relative error of a map: max_i |a_i − b_i| / max(|b_i|, floor), with floor = MAP_FLOOR × the largest |b| in
- * `expected`. The engine computes in float32, whose rounding of a softmax near 1 leaves an absolute noise of
- * about 5e-7 in KL divergences and reliability weights; without the floor, a KL of 1e-6 would fail a relative
- * 1e-4 on that noise alone.
+ * `expected`. The engine computes in float32, and rounding a softmax near 1 leaves an absolute noise of about
+ * 5e-7 in KL divergences and reliability weights. Without the floor, a KL of 1e-6 would fail a relative 1e-4
+ * on that noise alone.
  */
 export function mapError(actual: ArrayLike<number>, expected: ArrayLike<number>): { error: number; index: number } {
   let scale = 0;
@@ -160,7 +161,7 @@ export function printMaxErrors(): void {
   console.log(`    golden maximum relative errors:\n${rows.join('\n')}`);
 }
 
-/** Image i of a [N, ...] array laid out image-major. */
+/** Returns image i of a [N, ...] array laid out image-major, as a view. */
 export function imageSlice<T extends Float32Array | Float64Array | Uint8Array>(data: T, count: number, i: number): T {
   const size = data.length / count;
   return data.subarray(i * size, (i + 1) * size) as T;
