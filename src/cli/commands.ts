@@ -3,6 +3,7 @@ import { inspectCommand } from './commands/inspect';
 import { statsCommand } from './commands/stats';
 import { scoreCommand } from './commands/score';
 import { evalCommand } from './commands/eval';
+import { demoCommand } from './commands/demo';
 
 /** Every `heat-lens` subcommand, in the order `--help` lists them. Each lives in its own file under commands/. */
-export const commands: Command[] = [inspectCommand, scoreCommand, statsCommand, evalCommand];
+export const commands: Command[] = [demoCommand, inspectCommand, scoreCommand, statsCommand, evalCommand];
