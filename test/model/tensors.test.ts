@@ -9,8 +9,8 @@ import type { CommandContext } from '../../src/cli/context';
 import type { ModelInspection } from '../../src/core/api';
 import { HeatError } from '../../src/core/errors';
 import { memoryLogger, noProgress } from '../../src/core/log';
-import { addOutputs, encodeModel, listTensors, loadModel } from '../../src/core/model';
-import { assertClose, TINY, tinyGolden, tinyInput } from './helpers';
+import { addOutputs, encodeModel, listTensors, loadModel, onnx } from '../../src/core/model';
+import { assertClose, model, node, TINY, tinyGolden, tinyInput, valueInfo } from './helpers';
 
 describe('model/loadModel', () => {
   it('tiny fixture decodes with opset 13 and the file hash', async () => {
@@ -33,6 +33,40 @@ describe('model/loadModel', () => {
       const truncated = path.join(dir, 'truncated.onnx');
       writeFileSync(truncated, readFileSync(TINY).subarray(0, 20000));
       await assert.rejects(loadModel(truncated), /truncated\.onnx is not a valid ONNX file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('model/loadModel external data', () => {
+  it('external weights are inlined and run', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'heat-external-'));
+    try {
+      const weights = Float32Array.from([0.5, -1, 2, 4]);
+      // Eight bytes of padding in front, so the offset entry is exercised.
+      writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat([Buffer.alloc(8), Buffer.from(weights.buffer)]));
+      const proto = model({
+        input: [valueInfo('x', [4])],
+        output: [valueInfo('y', [4])],
+        initializer: [{
+          name: 'w', dataType: 1, dims: [4], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+          externalData: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '8' }, { key: 'length', value: '16' }],
+        }],
+        node: [node('Add', ['x', 'w'], ['y'])],
+      }, 13);
+      const file = path.join(dir, 'external.onnx');
+      writeFileSync(file, encodeModel(proto));
+
+      const loaded = await loadModel(file);
+      assert.equal(loaded.sha256, createHash('sha256').update(readFileSync(file)).digest('hex'), 'hash of the file as stored');
+      const session = await ort.InferenceSession.create(loaded.bytes);
+      const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1, 1, 1]), [4]) });
+      assert.deepEqual([...(out.y.data as Float32Array)], [1.5, 0, 3, 5]);
+      await session.release();
+
+      rmSync(path.join(dir, 'weights.bin'));
+      await assert.rejects(loadModel(file), /Cannot read external data .*weights\.bin of model/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { HeatError } from '../errors';
-import { defaultOpset, onnx } from './onnx';
+import { defaultOpset, encodeModel, onnx } from './onnx';
 
 /** A decoded ONNX model with the bytes it came from. */
 export interface LoadedModel {
@@ -27,7 +27,40 @@ export async function loadModel(file: string): Promise<LoadedModel> {
     const reason = code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
     throw new HeatError(`Cannot read model ${absolute}: ${reason}.`, 'Check heat.model.path (relative paths resolve against the config file\'s folder).', absolute);
   }
-  return modelFromBytes(bytes, absolute);
+  const loaded = modelFromBytes(bytes, absolute);
+  return (await inlineExternalData(loaded.proto, path.dirname(absolute), absolute)) ? { ...loaded, bytes: encodeModel(loaded.proto) } : loaded;
+}
+
+/**
+ * Copies weights stored in external data files (ONNX's `location`/`offset`/`length` entries, paths relative to
+ * the model's folder) into the model, because onnxruntime-node creates sessions from bytes and cannot find
+ * such files then. Returns whether anything was inlined. Models over 2 GB cannot be held in one protobuf message.
+ */
+async function inlineExternalData(proto: onnx.ModelProto, folder: string, label: string): Promise<boolean> {
+  const external = (proto.graph?.initializer ?? []).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+  for (const tensor of external) {
+    const entries = new Map((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = entries.get('location') ?? '';
+    const file = path.resolve(folder, location);
+    if (!location || path.relative(folder, file).startsWith('..')) {
+      throw new HeatError(`Model ${label} refers to external data "${location}" outside its folder.`, 'Keep the external data files beside the model.', label);
+    }
+    let data: Buffer;
+    try {
+      data = await fs.readFile(file);
+    } catch (error) {
+      throw new HeatError(`Cannot read external data ${file} of model ${label}: ${(error as Error).message}.`, 'Copy the external data files together with the model.', file);
+    }
+    const offset = Number(entries.get('offset') ?? 0);
+    const length = entries.has('length') ? Number(entries.get('length')) : data.length - offset;
+    if (offset + length > data.length) {
+      throw new HeatError(`External data ${file} of model ${label} is shorter than tensor "${tensor.name}" needs.`, 'Copy the external data files completely.', file);
+    }
+    tensor.rawData = data.subarray(offset, offset + length);
+    tensor.externalData = [];
+    tensor.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  }
+  return external.length > 0;
 }
 
 /** Decodes model bytes already in memory; `label` names them in errors. */
