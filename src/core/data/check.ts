@@ -36,12 +36,13 @@ export async function checkSplitLabels(samples: readonly Sample[], mapping: Labe
   options.log?.info(audit.summary());
   for (const line of audit.warnings(mapping, options.expectAnomaly)) options.log?.warn(line);
   if (failures.length > 0) {
-    const others = failures.slice(1, 6).map((f) => f.label).join(', ');
-    throw new HeatError(
-      `${failures.length} of ${labelled.length} label files failed the check. First: ${failures[0].message}${others ? ` Also failed: ${others}${failures.length > 6 ? ', …' : ''}.` : ''}`,
-      undefined,
-      failures[0].label,
-    );
+    let message = `${failures.length} of ${labelled.length} label files failed the check. First: ${failures[0].message}`;
+    if (failures.length > 1) {
+      const others = failures.slice(1, 6).map((f) => f.label);
+      if (failures.length > 6) others.push(`${failures.length - 6} more`);
+      message += ` Also failed: ${others.join(', ')}.`;
+    }
+    throw new HeatError(message, undefined, failures[0].label);
   }
   return audit;
 }
