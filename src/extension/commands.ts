@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { MethodMetrics, SweepRow, TensorInfo } from '../core/api';
+import type { SweepRow, TensorInfo } from '../core/api';
 import { ABLATION_KINDS, AblationKind } from '../protocol/engine';
 import { HeatSession, RunRecord } from './session';
 import { activeFolder, readConfig, writeSetting } from './settings';
@@ -88,15 +88,20 @@ async function computeStatistics(session: HeatSession): Promise<void> {
     await writeSetting('heat.statistics.path', path.relative(folder.uri.fsPath, out).split(path.sep).join('/'), folder);
     session.log.info(`Set heat.statistics.path to ${out}.`);
   }
-  session.recordRun({ kind: 'statistics', label: `Statistics ${path.basename(out)}`, time: new Date().toISOString(), file: out, methods: [], rows: [], keys: [] });
-  void vscode.window.showInformationMessage(`HEAT statistics written to ${out}.`);
+  session.log.info(`Statistics: ${result.images} images, ${result.classCount} classes, D = ${result.dim}, feature tensor ${result.featureTensor}, labels from ${result.labelSource}.`);
+  session.recordRun({ kind: 'statistics', label: `Statistics ${path.basename(result.out)} (D = ${result.dim})`, time: new Date().toISOString(), file: result.out, methods: [], rows: [], keys: [] });
+  void vscode.window.showInformationMessage(`HEAT statistics written to ${result.out}.`);
 }
 
 async function evaluate(session: HeatSession): Promise<void> {
   const outDir = session.runFolder('eval');
   const result = await session.run('Evaluate Test Set', { kind: 'evaluate', outDir, split: 'test' });
   if (result === undefined) return;
-  const record: RunRecord = { kind: 'evaluate', label: `Evaluation ${new Date().toLocaleTimeString()}`, time: new Date().toISOString(), folder: outDirOf(result) ?? outDir, methods: methodsOf(result), rows: [], keys: [] };
+  const record: RunRecord = {
+    kind: 'evaluate', label: `Evaluation (${result.split}, ${result.methods.length} methods)`, time: new Date().toISOString(),
+    folder: result.outDir ?? outDir, methods: result.methods.map((m) => m.metrics), rows: [], keys: [],
+  };
+  session.log.info(`Evaluation on ${result.executionProvider} took ${result.durationSeconds.toFixed(1)} s; threshold from ${result.thresholdSource}.`);
   session.recordRun(record);
   for (const m of record.methods) session.log.info(`${m.method}: AUPR ${fmt(m.pooled.aupr.value)}, FPR95 ${fmt(m.pooled.fpr95.value)}, AUROC ${fmt(m.pooled.auroc.value)} (pooled).`);
   await ReportPanel.show(session, record);
@@ -221,18 +226,6 @@ async function applySetting(session: HeatSession, key: string, value: unknown): 
 
 function readConfigOrReport(session: HeatSession, title: string) {
   try { return readConfig(); } catch (error) { session.reportError(title, error); return undefined; }
-}
-
-/** Method metrics from an evaluation result, whatever wrapper core puts around them. */
-export function methodsOf(result: unknown): MethodMetrics[] {
-  const isMethod = (m: unknown): m is MethodMetrics => typeof m === 'object' && m !== null && 'method' in m && 'pooled' in m;
-  if (Array.isArray(result)) return result.filter(isMethod);
-  if (typeof result !== 'object' || result === null) return [];
-  for (const key of ['methods', 'metrics', 'results']) {
-    const value = (result as Record<string, unknown>)[key];
-    if (Array.isArray(value) && value.some(isMethod)) return value.filter(isMethod);
-  }
-  return [];
 }
 
 function outDirOf(result: unknown): string | undefined {

@@ -5,6 +5,8 @@
  */
 import type { CheckResult, ModelInspection, ScoredImage, ScoreFailure, SweepRow } from '../core/api';
 import type { HeatConfig } from '../core/config';
+import type { EvaluationResult } from '../core/pipeline/evaluate';
+import type { StatisticsReport } from '../core/stats';
 
 /** Ablations the engine can run: which part of the method is switched off or varied. */
 export type AblationKind = 'components' | 'normalization' | 'layers';
@@ -25,8 +27,8 @@ export type JobKind = EngineJob['kind'];
 /** What each job kind answers with. Statistics, evaluation and sweep results are summaries written by core. */
 export interface JobResults {
   score: { results: ScoredImage[]; failures: ScoreFailure[] };
-  statistics: unknown;
-  evaluate: unknown;
+  statistics: StatisticsReport;
+  evaluate: EvaluationResult;
   sweep: unknown;
   ablation: unknown;
   checklist: CheckResult[];

@@ -1,0 +1,86 @@
+/**
+ * Binds each engine job to the core function that does it. Core functions take the validated config and
+ * JobOptions (log, progress, signal) and know nothing of processes; this file adds what the engine
+ * process needs around them: open scoring sessions cached per configuration, the provider report and
+ * streamed sweep rows.
+ */
+import { createHash } from 'node:crypto';
+import type { HeatConfig } from '../core/config';
+import { HeatError } from '../core/errors';
+import type { Logger } from '../core/log';
+import { listTensors, loadModel } from '../core/model';
+import { evaluate } from '../core/pipeline/evaluate';
+import { scoreImages } from '../core/pipeline/score';
+import { HeatSession } from '../core/pipeline/session';
+import { computeStatistics } from '../core/stats';
+import type { EngineHandlers, JobContext } from './server';
+
+/** Settings that change nothing inside an open session: display and checklist placement. */
+const OUTSIDE_SESSION = /^heat\.(viewer|checklist|sweep|ablation)\./;
+
+/**
+ * One open HEAT session (model, chosen layer, statistics) per configuration fingerprint. A session holds
+ * onnxruntime sessions and the inverted statistics, so reusing it spares seconds per image. Any settings
+ * change the host reports drops them all.
+ */
+export class SessionCache {
+  private entry?: { key: string; session: Promise<HeatSession> };
+
+  static fingerprint(config: HeatConfig): string {
+    const relevant = Object.keys(config).filter((k) => k.startsWith('heat.') && !OUTSIDE_SESSION.test(k)).sort();
+    return createHash('sha256').update(JSON.stringify(relevant.map((k) => [k, config[k]]))).digest('hex');
+  }
+
+  async get(config: HeatConfig, log: Logger): Promise<HeatSession> {
+    const key = SessionCache.fingerprint(config);
+    if (this.entry?.key !== key) {
+      await this.clear();
+      const session = HeatSession.open(config, { log, probabilities: true });
+      this.entry = { key, session };
+      // A session that failed to open is not kept, so the next job retries with the same settings.
+      session.catch(() => { if (this.entry?.session === session) this.entry = undefined; });
+    }
+    return this.entry.session;
+  }
+
+  async clear(): Promise<void> {
+    const old = this.entry;
+    this.entry = undefined;
+    if (old) await old.session.then((s) => s.release(), () => undefined);
+  }
+}
+
+function jobOptions(context: JobContext) {
+  return { log: context.log, progress: context.progress, signal: context.signal };
+}
+
+export function createHandlers(): EngineHandlers {
+  const sessions = new SessionCache();
+  return {
+    async score(config, job, context) {
+      const session = await sessions.get(config, context.log);
+      context.setProvider(session.executionProvider);
+      return scoreImages(config, job.images, { ...jobOptions(context), outDir: job.outDir, session, forViewer: true });
+    },
+    statistics: (config, job, context) => computeStatistics(config, { ...jobOptions(context), out: job.out, split: job.split }),
+    async evaluate(config, job, context) {
+      const result = await evaluate(config, { ...jobOptions(context), outDir: job.outDir, split: job.split, saveScores: job.saveScores });
+      context.setProvider(result.executionProvider);
+      return result;
+    },
+    async inspect(config, job, context) {
+      const file = job.model || (config['heat.model.path'] as string);
+      if (!file) throw new HeatError('No model to inspect: heat.model.path is empty.', 'Set heat.model.path to your ONNX model.', 'heat.model.path');
+      return listTensors(await loadModel(file), { log: context.log });
+    },
+    sweep: async () => { throw notBuilt('Run Sweep'); },
+    ablation: async () => { throw notBuilt('Run Ablation'); },
+    checklist: async () => { throw notBuilt('Run Validation Checklist'); },
+    invalidate: () => { void sessions.clear(); },
+  };
+}
+
+/** For jobs whose core module is not in this build yet: says so instead of pretending to run. */
+function notBuilt(command: string): HeatError {
+  return new HeatError(`${command} is not available in this engine build: its core module is missing.`, 'Update HEAT Lens, or use the heat-lens command line.');
+}

@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { EngineClient } from '../../src/extension/engineClient';
+import { loadConfig } from '../../src/core/config';
+import type { EngineError } from '../../src/protocol/engine';
+
+const root = path.join(__dirname, '..', '..');
+const engineJs = path.join(root, 'dist', 'engine.js');
+const sample = path.join(root, 'samples', 'street');
+
+describe('engine process on the sample workspace', function () {
+  let engine: EngineClient;
+  before(function () {
+    if (!existsSync(engineJs) || !existsSync(path.join(sample, 'model.onnx'))) {
+      console.log(`skipped: needs ${engineJs} (npm run build) and ${sample}/model.onnx`);
+      this.skip();
+    }
+    engine = new EngineClient({ enginePath: engineJs });
+  });
+  after(() => engine?.dispose());
+
+  it('score: real maps, prediction and probabilities cross the process as typed arrays', async () => {
+    const config = await loadConfig(undefined, sample);
+    const images = readdirSync(path.join(sample, 'test', 'images')).filter((f) => f.endsWith('.png')).slice(0, 2).map((f) => path.join(sample, 'test', 'images', f));
+    const providers: string[] = [];
+    (engine as unknown as { options: { onProvider(p: string): void } }).options.onProvider = (p) => providers.push(p);
+    const { results, failures } = await engine.run(config, { kind: 'score', images });
+    assert.deepEqual(failures, []);
+    assert.equal(results.length, 2);
+    const scored = results[0];
+    const heat = scored.maps.heat!;
+    assert.ok(heat.data instanceof Float32Array);
+    assert.equal(heat.data.length, heat.width * heat.height);
+    assert.ok(scored.prediction instanceof Int32Array);
+    assert.equal(scored.probabilities.length, scored.classCount * heat.width * heat.height, 'probabilities come back for the viewer');
+    assert.equal(scored.imageRgba.length, 4 * heat.width * heat.height);
+    assert.ok(scored.maps['weight-energy'] && scored.maps.mahalanobis, 'all components with statistics configured');
+    assert.equal(providers.at(-1), scored.summary.executionProvider);
+  });
+
+  it('inspect: lists the sample model tensors with the configured logits output', async () => {
+    const config = await loadConfig(undefined, sample);
+    const inspection = await engine.run(config, { kind: 'inspect', model: path.join(sample, 'model.onnx') });
+    assert.ok(inspection.outputs.some((t) => t.name === 'logits'));
+    assert.ok(inspection.intermediates.length > 0);
+  });
+
+  it('bad input: a missing image is a failure entry, a missing model a HeatError naming it', async () => {
+    const config = await loadConfig(undefined, sample);
+    const { failures } = await engine.run(config, { kind: 'score', images: [path.join(sample, 'nope.png')] });
+    assert.equal(failures.length, 1);
+    assert.match(failures[0].error, /nope\.png/);
+    await assert.rejects(engine.run(config, { kind: 'inspect', model: path.join(sample, 'missing.onnx') }), (e: EngineError) => /missing\.onnx/.test(e.message));
+  });
+});
