@@ -114,6 +114,21 @@ describe('model/ScoringPipeline', () => {
     assert.equal(relabelBlocker(softmax(3), 17, new Map([['x', 4]])), undefined);
   });
 
+  for (const forceTwoSession of [false, true]) {
+    it(`extra bindings are ignored (${forceTwoSession ? 'two-session' : 'merged'})`, async () => {
+      // A logits-only head, as the HEAT head is without statistics, still given a features binding.
+      const head = testHead();
+      head.graph!.input = head.graph!.input!.filter((v) => v.name === 'logits');
+      head.graph!.node = head.graph!.node!.filter((n) => n.name !== 'feature_max');
+      head.graph!.output = head.graph!.output!.filter((v) => v.name !== 'feature_max');
+      const pipeline = await ScoringPipeline.create(await loadModel(TINY), head, bindings, { provider: 'cpu', forceTwoSession });
+      const out = await pipeline.run(feeds());
+      assert.deepEqual(Object.keys(out).sort(), ['max_logit', 'probabilities']);
+      assertClose(out.max_logit.data as Float32Array, maxOverChannels(tinyGolden().logits.data, 4, 32, 48), 1e-4, 'max_logit');
+      await pipeline.release();
+    });
+  }
+
   it('an unbound head input is an error naming it', async () => {
     const loaded = await loadModel(TINY);
     await assert.rejects(ScoringPipeline.create(loaded, testHead(), { logits: bindings.logits } as never, { provider: 'cpu' }),

@@ -154,8 +154,9 @@ export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindi
 
   const initializers = [...(graph.initializer ?? []), ...(headGraph.initializer ?? []).map((t) => new onnx.TensorProto({ ...t, name: p(t.name ?? '') }))];
   const valueInfo = [...(graph.valueInfo ?? []), ...(headGraph.valueInfo ?? []).map((v) => new onnx.ValueInfoProto({ ...v, name: p(v.name ?? '') }))];
-  const collisions = initializers.slice((graph.initializer ?? []).length).filter((t) => known.has(t.name ?? ''));
-  if (collisions.length > 0) throw new Error(`Head prefix "${options.prefix}" collides with model tensor "${collisions[0].name}".`);
+  const headNames = [...initializers.slice((graph.initializer ?? []).length).map((t) => t.name ?? ''), ...nodes.slice((graph.node ?? []).length).flatMap((n) => n.output ?? [])];
+  const collision = headNames.find((name) => name && known.has(name));
+  if (collision) throw new Error(`Head prefix "${options.prefix}" collides with model tensor "${collision}".`);
 
   const headOutputs: Record<string, string> = {};
   const outputs: onnx.IValueInfoProto[] = [];

@@ -9,6 +9,7 @@
  *   inside session 2 by a Transpose node, so no copy is made on the host.
  */
 import * as ort from 'onnxruntime-node';
+import { HeatError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { addOutputs, mergeHead, relabelBlocker, softmaxInputs, type HeadBinding } from './edit';
 import { modelFromBytes, type LoadedModel } from './load';
@@ -54,6 +55,7 @@ export class ScoringPipeline {
     const provider = options.provider ?? 'auto';
     const model = toProto(source);
     const keep = [...(options.keepOutputs ?? [])];
+    bindings = bindingsForHead(head, bindings);
     const headOpset = defaultOpset(head);
     let ranks = options.ranks;
     let blocker = options.forceTwoSession ? 'two sessions were requested' : relabelBlocker(model, headOpset, ranks);
@@ -119,6 +121,18 @@ export class ScoringPipeline {
     await this.first.release();
     await this.second?.release();
   }
+}
+
+/** Keeps the bindings of the head's inputs (a head without Mahalanobis has no `features`) and checks none is missing. */
+function bindingsForHead(head: onnx.IModelProto, bindings: Record<string, HeadBinding>): Record<string, HeadBinding> {
+  const initializers = new Set((head.graph?.initializer ?? []).map((t) => t.name));
+  const inputs = (head.graph?.input ?? []).map((v) => v.name ?? '').filter((name) => !initializers.has(name));
+  const kept: Record<string, HeadBinding> = {};
+  for (const input of inputs) {
+    if (!bindings[input]) throw new HeatError(`Head input "${input}" has no binding to a model tensor.`, 'Bind every head input to a model tensor.');
+    kept[input] = bindings[input];
+  }
+  return kept;
 }
 
 function toLoaded(source: ModelSource, proto: onnx.IModelProto): LoadedModel {
