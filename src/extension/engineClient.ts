@@ -103,7 +103,8 @@ export class EngineClient {
     this.child = child;
     this.killReason = undefined;
     child.stdout?.on('data', (chunk: Buffer) => this.options.onLog?.('info', chunk.toString().trimEnd()));
-    child.stderr?.on('data', (chunk: Buffer) => this.options.onLog?.('error', chunk.toString().trimEnd()));
+    // onnxruntime and Node print warnings on stderr; real failures arrive as error messages or an exit.
+    child.stderr?.on('data', (chunk: Buffer) => this.options.onLog?.('warn', chunk.toString().trimEnd()));
     child.on('message', (message) => this.receive(message));
     child.on('error', (error) => this.options.onLog?.('error', `Engine process error: ${error.message}`));
     child.on('exit', (code, signal) => this.exited(child, code, signal));
