@@ -322,6 +322,7 @@ export class MetricAccumulator {
     const negativeBins = new Float64Array(BIN_COUNT);
     this.positiveStore!.forEach((chunk, count) => addToBins(positiveBins, chunk, count));
     this.negativeStore!.forEach((chunk, count) => addToBins(negativeBins, chunk, count));
+    this.noteAllocation(positiveBins.byteLength + negativeBins.byteLength);
     this.positiveStore = null;
     this.negativeStore = null;
     this.positiveBins = positiveBins;
