@@ -20,7 +20,9 @@ export interface RgbImage {
  * are reduced to 8 bits, each with an info line on `log`. Unreadable or corrupt files raise a HeatError naming the file.
  */
 export async function decodeImage(file: string, log: Logger): Promise<RgbImage> {
-  const metadata = await sharp(file).metadata().catch((error: unknown) => {
+  // EXIF orientation is not applied, as PIL and OpenCV's plain readers do not apply it, so pixels stay aligned with label files.
+  const decoder = sharp(file);
+  const metadata = await decoder.metadata().catch((error: unknown) => {
     throw new HeatError(`Cannot decode image ${file}: ${describe(error)}.`, 'Check that the file exists and is a complete PNG, JPEG or WebP image.', file);
   });
   const notes: string[] = [];
@@ -31,7 +33,7 @@ export async function decodeImage(file: string, log: Logger): Promise<RgbImage> 
   if (metadata.depth === 'ushort' || (metadata.bitsPerSample ?? 8) > 8) notes.push('16-bit samples reduced to 8 bits');
 
   try {
-    const { data, info } = await sharp(file)
+    const { data, info } = await decoder
       .removeAlpha()
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
