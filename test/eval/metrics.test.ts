@@ -15,6 +15,7 @@ interface Golden {
     perImage: { aupr: number | null; auroc: number | null; fpr95: number | null; imagesUsed: number; imagesSkipped: number };
     counts: { known: number; anomaly: number; ignored: number };
     fpr95Definitions?: { firstTprAtLeast95: number; tprNearest95: number; knownAsPositive: number };
+    fpr95DropIntermediate?: number;
     logits?: number[][];
     energy64?: number[];
   };
@@ -137,6 +138,13 @@ describe('eval/metrics: cases', () => {
     assert.ok(Math.abs(fpr95! - definitions.firstTprAtLeast95) < TOLERANCE);
     assert.notEqual(fpr95, definitions.tprNearest95);
     assert.notEqual(fpr95, definitions.knownAsPositive);
+  });
+
+  it('FPR95 on collinear ties: 0.95, not the 1.0 of a thinned ROC curve', () => {
+    const golden = loadGolden('collinear-ties');
+    const fpr95 = evaluate(golden).metrics.pooled.fpr95.value;
+    assert.ok(Math.abs(fpr95! - 0.95) < 1e-12);
+    assert.equal(golden.expected.fpr95DropIntermediate, 1);
   });
 
   it('raw scores: energies of -20 to -40 are ranked unchanged (a sigmoid would tie them all at 0)', () => {
