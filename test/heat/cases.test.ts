@@ -176,6 +176,9 @@ describe('heat heads: bad input', () => {
     ['tied precision of the wrong size', () => buildHeatHead({ statistics: { ...stats, tiedPrecision: new Float64Array(3) } }), /tiedPrecision holds 3 values; 16/],
     ['every class empty', () => buildHeatHead({ statistics: { ...stats, emptyClasses: [0, 1, 2] } }), /no class with training pixels/],
     ['non-positive low-rank eigenvalue', () => buildHeatHead({ statistics: { ...stats, lowRank: { ...stats.lowRank!, values: stats.lowRank!.values.map((v, j) => (j === 1 ? 0 : v)) } }, covariance: 'lowrank' }), /eigenvalue 1 is 0/],
+    ['sml without max-logit statistics', () => buildHeatHead({ statistics: stats, outputs: ['sml'] }), /max_logit_mean/],
+    ['sml with a zero std', () => buildHeatHead({ statistics: { ...stats, maxLogit: { mean: new Float64Array(3), std: Float64Array.of(1, 0, 1) } }, outputs: ['sml'] }), /Class 1 has max-logit mean 0 and std 0/],
+    ['unknown output', () => buildHeatHead({ outputs: ['energy', 'odin' as never] }), /Invalid value "odin" for outputs/],
     ['duplicate variant suffix', () => buildHeatHeads([{ suffix: '_a' }, { suffix: '_a', temperature: 2 }]), /share a suffix/],
   ];
   for (const [name, build, message] of cases) {

@@ -3,7 +3,7 @@ import { buildHeatHead, buildHeatHeads, HeatHeadOptions } from '../../src/core/h
 import type { ClassStatistics } from '../../src/core/stats/types';
 import {
   Dims4, refBilinear, refEnergy, refEntropy, refHeat, refMahalanobisCoarse, refMaxLogit, refMaxSoftmax, refPrediction,
-  refSoftmax, refSpatial, refWeights, RefComponent,
+  refSoftmax, refSpatial, refStandardizedMaxLogit, refWeights, RefComponent,
 } from '../reference/heat-reference';
 import { assertClose, normals, randomStatistics, rng, runHead } from './helpers';
 
@@ -159,6 +159,15 @@ describe('heat heads: graph contract', () => {
     assert.deepStrictEqual(out.probabilities.dims, [2, 3, 4, 5]);
     assertClose(out.probabilities.data as Float32Array, refSoftmax(z, d), 'probabilities');
     assert.deepStrictEqual(Object.keys(out).sort(), ['prediction', 'probabilities']);
+  });
+
+  it('sml: standardized max logit per predicted class', async () => {
+    const stats = randomStatistics(rng(9), 4, 3);
+    const maxLogit = { mean: Float64Array.of(2, 3, -1, 0.5), std: Float64Array.of(0.5, 2, 1, 0.25) };
+    const z = normals(rng(10), 2 * 4 * 5 * 7, 2);
+    const out = await runHead(buildHeatHead({ statistics: { ...stats, maxLogit }, outputs: ['sml', 'max_logit'] }).bytes, { logits: { data: z, dims: [2, 4, 5, 7] } });
+    assertClose(out.sml.data as Float32Array, refStandardizedMaxLogit(z, { n: 2, c: 4, h: 5, w: 7 }, maxLogit.mean, maxLogit.std), 'sml');
+    assert.deepStrictEqual(Object.keys(out).sort(), ['max_logit', 'sml']);
   });
 
   it('one graph serves two image sizes (symbolic N, H, W)', async () => {

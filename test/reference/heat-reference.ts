@@ -53,6 +53,15 @@ export function refMaxSoftmax(z: ArrayLike<number>, d: Dims4): Float64Array {
   return pixelMap(z, d, (v) => -Math.max(...softmaxVec(v)));
 }
 
+/** −SML = −(max z − μ_ĉ)/σ_ĉ with ĉ = argmax z (first maximum). */
+export function refStandardizedMaxLogit(z: ArrayLike<number>, d: Dims4, mean: ArrayLike<number>, std: ArrayLike<number>): Float64Array {
+  return pixelMap(z, d, (v) => {
+    let best = 0;
+    for (let c = 1; c < v.length; c++) if (v[c] > v[best]) best = c;
+    return -(v[best] - mean[best]) / std[best];
+  });
+}
+
 /** H = −Σ p log(p + 1e-8). */
 export function refEntropy(z: ArrayLike<number>, d: Dims4): Float64Array {
   return pixelMap(z, d, (v) => {

@@ -21,19 +21,22 @@ import {
 } from './combine';
 import { FEATURES_INPUT, HeadContext, LOGITS_INPUT } from './context';
 import { Dim, ElemType, encodeModel } from './graph';
-import { energyHead, entropyHead, maxLogitHead, maxSoftmaxHead, predictionHead, softmax } from './logit-heads';
+import { energyHead, entropyHead, maxLogitHead, maxSoftmaxHead, predictionHead, softmax, standardizedMaxLogitHead } from './logit-heads';
 import { CovarianceMode, mahalanobisHead } from './mahalanobis';
 import { Padding, spatialHead, SpatialMethod } from './spatial';
 
 export type HeatOutputName =
   | 'energy' | 'max_logit' | 'max_softmax' | 'entropy' | 'mahalanobis' | 'spatial'
-  | 'weight_energy' | 'weight_mahalanobis' | 'weight_spatial' | 'heat' | 'prediction' | 'probabilities';
+  | 'weight_energy' | 'weight_mahalanobis' | 'weight_spatial' | 'heat' | 'prediction' | 'probabilities' | 'sml';
 
-/** Every output a head graph can have; `probabilities` is produced only when listed in `outputs`. */
+/** Every output a head graph can have. */
 export const HEAT_OUTPUTS: readonly HeatOutputName[] = [
   'energy', 'max_logit', 'max_softmax', 'entropy', 'mahalanobis', 'spatial',
-  'weight_energy', 'weight_mahalanobis', 'weight_spatial', 'heat', 'prediction', 'probabilities',
+  'weight_energy', 'weight_mahalanobis', 'weight_spatial', 'heat', 'prediction', 'probabilities', 'sml',
 ];
+
+/** Outputs produced only when listed in `outputs`: the softmax is large, and SML needs max-logit statistics. */
+const OPT_IN_OUTPUTS: ReadonlySet<HeatOutputName> = new Set(['probabilities', 'sml']);
 
 /** Outputs that do not depend on a variant's options and so appear once, without suffix. */
 const SHARED_OUTPUTS: ReadonlySet<HeatOutputName> = new Set(['max_logit', 'max_softmax', 'entropy', 'prediction', 'probabilities']);
@@ -57,7 +60,7 @@ export interface HeatHeadOptions {
   combination?: CombinationMode;
   /** Per-component z-score constants; required by 'standardized' and 'equal'. */
   standardization?: Partial<Record<HeatComponent, ComponentStandardization>>;
-  /** Outputs to produce (default: all but `probabilities`). */
+  /** Outputs to produce (default: all but `probabilities` and `sml`). */
   outputs?: HeatOutputName[];
   /** Number of classes, when known; fixes the class axis of `logits` in the graph. */
   classCount?: number;
@@ -185,7 +188,17 @@ function buildVariant(ctx: HeadContext, o: ResolvedOptions, statsKey: string): P
     heat,
     prediction: () => predictionHead(ctx),
     probabilities: () => softmax(ctx),
+    sml: o.statistics?.maxLogit ? () => standardizedMaxLogit(ctx, o.statistics as ClassStatistics, statsKey) : undefined,
   };
+}
+
+/** SML with classes that have no pixels mapped to mean 0 and std 1, so a prediction of such a class stays finite. */
+function standardizedMaxLogit(ctx: HeadContext, stats: ClassStatistics, statsKey: string): string {
+  const { mean, std } = stats.maxLogit as { mean: Float64Array; std: Float64Array };
+  const usable = (c: number): boolean => !stats.emptyClasses.includes(c) && stats.counts[c] > 0;
+  const means = Array.from(mean, (m, c) => (usable(c) ? m : 0));
+  const stds = Array.from(std, (s, c) => (usable(c) ? s : 1));
+  return standardizedMaxLogitHead(ctx, means, stds, statsKey);
 }
 
 function outputType(name: HeatOutputName, classCount: number | undefined): [number, Dim[]] {
@@ -208,8 +221,9 @@ function resolveOptions(v: HeatHeadOptions): ResolvedOptions {
   const padding = oneOf(v.padding ?? 'exclude', ['exclude', 'zero'] as const, 'heat.score.padding');
   const covariance = oneOf(v.covariance ?? 'tied', ['tied', 'classwise', 'lowrank'] as const, 'heat.statistics.covariance');
   const combination = oneOf(v.combination ?? 'reliability', ['reliability', 'standardized', 'equal'] as const, 'heat.score.combination');
-  const outputs = v.outputs ?? HEAT_OUTPUTS.filter((o) => o !== 'probabilities');
+  const outputs = v.outputs ?? HEAT_OUTPUTS.filter((o) => !OPT_IN_OUTPUTS.has(o));
   for (const o of outputs) oneOf(o, HEAT_OUTPUTS, 'outputs');
+  if (outputs.includes('sml')) checkMaxLogitStatistics(v.statistics);
 
   const requested = v.components ?? [...HEAT_COMPONENTS];
   for (const c of requested) oneOf(c, HEAT_COMPONENTS, 'heat.score.components');
@@ -227,6 +241,22 @@ function resolveOptions(v: HeatHeadOptions): ResolvedOptions {
     temperature, kernelSize, spatialMethod, padding, covariance, statistics: v.statistics, components, combination,
     standardization: v.standardization, outputs, classCount: v.classCount, withoutMahalanobis, notes,
   };
+}
+
+/** SML needs per-class max-logit statistics with a positive std for every class that has pixels. */
+function checkMaxLogitStatistics(stats: ClassStatistics | undefined): void {
+  if (!stats?.maxLogit) {
+    throw new HeatError('The standardized max logit (sml) needs per-class max-logit statistics, and none are loaded.',
+      'Configure heat.statistics.path with a statistics file that contains max_logit_mean and max_logit_std.', 'heat.statistics.path');
+  }
+  const { mean, std } = stats.maxLogit;
+  for (let c = 0; c < stats.classCount; c++) {
+    if (stats.emptyClasses.includes(c) || stats.counts[c] === 0) continue;
+    if (!(Number.isFinite(mean[c]) && Number.isFinite(std[c]) && std[c] > 0)) {
+      throw new HeatError(`Class ${c} has max-logit mean ${mean[c]} and std ${std[c]}; the standardized max logit needs a finite mean and a positive std.`,
+        'Recompute the statistics on more labelled pixels of that class.', 'heat.statistics.path');
+    }
+  }
 }
 
 function checkStandardization(

@@ -73,10 +73,26 @@ export function entropyHead(ctx: HeadContext): string {
   return ctx.once('entropy', () => ctx.neg(ctx.sumOver(ctx.mul(softmax(ctx), logProbability(ctx), 'p_log_p'), 1, false), 'entropy'));
 }
 
+/**
+ * Standardized max logit: SML = (max_c z_c − μ_ĉ) / σ_ĉ with ĉ = argmax_c z_c and the per-class mean
+ * μ and std σ of the max logit over training pixels of that class. Anomaly score = −SML:
+ * higher = more anomalous. `mean` and `std` are [C] and already checked (σ > 0).
+ */
+export function standardizedMaxLogitHead(ctx: HeadContext, mean: ArrayLike<number>, std: ArrayLike<number>, statsKey: string): string {
+  return ctx.once(`sml:${statsKey}`, () => {
+    const C = mean.length;
+    const argmax = ctx.once('argmax', () => ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 0 }, 'argmax'));
+    const classMean = ctx.g.node('Gather', [ctx.g.floats('sml_mean', mean, [C]), argmax], { axis: 0 }, 'sml_class_mean');
+    const classStd = ctx.g.node('Gather', [ctx.g.floats('sml_std', std, [C]), argmax], { axis: 0 }, 'sml_class_std');
+    const maxZ = squeeze(ctx, maxLogit(ctx));
+    return ctx.neg(ctx.div(ctx.sub(maxZ, classMean), classStd), 'sml');
+  });
+}
+
 /** Predicted class argmax_c z_c as int32 [N, H, W] (first maximum on ties). */
 export function predictionHead(ctx: HeadContext): string {
   return ctx.once('prediction', () => {
-    const arg = ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 0 }, 'argmax');
+    const arg = ctx.once('argmax', () => ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 0 }, 'argmax'));
     return ctx.g.node('Cast', [arg], { to: ElemType.INT32 }, 'prediction');
   });
 }
