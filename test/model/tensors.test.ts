@@ -101,6 +101,18 @@ describe('model/listTensors', () => {
     assert.equal(parsed.intermediates.find((t) => t.name.endsWith('layer3.1/relu/Relu_output_0'))?.shape?.join('x'), '1x16x8x12');
   });
 
+  it('inspect without a model returns usage code 2', async () => {
+    const log = memoryLogger();
+    const context: CommandContext = { log, progress: noProgress, signal: new AbortController().signal, cwd: process.cwd(), print: () => undefined };
+    assert.equal(await inspectCommand.run([], context), 2);
+    assert.match(log.lines.join('\n'), /inspect needs exactly one model file/);
+  });
+
+  it('inspect of a missing model raises HeatError', async () => {
+    const context: CommandContext = { log: memoryLogger(), progress: noProgress, signal: new AbortController().signal, cwd: process.cwd(), print: () => undefined };
+    await assert.rejects(inspectCommand.run(['/nonexistent/m.onnx'], context), (error: unknown) => error instanceof HeatError && /Cannot read model/.test(error.message));
+  });
+
   it('inspect text listing marks measured shapes', async () => {
     const printed: string[] = [];
     const context: CommandContext = { log: memoryLogger(), progress: noProgress, signal: new AbortController().signal, cwd: process.cwd(), print: (l) => printed.push(l) };

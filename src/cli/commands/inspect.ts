@@ -20,8 +20,8 @@ export const inspectCommand: Command = {
     'Usage: heat-lens inspect MODEL.onnx [--json]',
     '',
     'Lists inputs, outputs and every intermediate tensor with its producing op, shape and dtype. Shapes the',
-    'graph does not declare are measured by one run on a zero input and marked with *. Warns when an output',
-    'holds probabilities instead of logits and names the pre-softmax tensors.',
+    'graph does not declare are measured by running the model on a zero input and marked with *. Warns when an',
+    'output contains probabilities instead of logits and names the pre-softmax tensors.',
     '',
     '  --json   print the listing as JSON',
   ].join('\n'),
@@ -45,7 +45,7 @@ export const inspectCommand: Command = {
       for (const tensor of list) context.print(tensorLine(tensor));
     }
     if ([...inspection.outputs, ...inspection.intermediates].some((t) => t.measured)) {
-      context.print('* shape measured by a probe run with the zero input shown under Inputs (dynamic sizes set to 1 for the batch and 256 otherwise).');
+      context.print('* shape measured on a zero input of the size shown under Inputs, with dynamic sizes set to 1 for the batch and 256 otherwise.');
     }
     for (const warning of inspection.warnings) context.log.warn(warning);
     return 0;
