@@ -136,11 +136,11 @@ start_code_server() {
 s=$SECONDS
 WS_HOST=$(make_workspace ws-host)
 # config.json beside the bundle tells the suite where things are (the extension host's environment is code-server's)
-RESULTS=$STATE/results-ext-host.json WS=$WS_HOST HEAT_E2E_ARTIFACTS_DIR=$ARTIFACTS node -e '
+RESULTS=$STATE/results-ext-host.json LOGS=$STATE/user/logs WS=$WS_HOST HEAT_E2E_ARTIFACTS_DIR=$ARTIFACTS node -e '
   const fs = require("fs");
   const guide = "guide/HEAT-implementation-guide.md";
   fs.writeFileSync("dist/test/e2e/config.json", JSON.stringify({
-    resultsFile: process.env.RESULTS, artifactsDir: process.env.HEAT_E2E_ARTIFACTS_DIR, repoRoot: process.cwd(),
+    resultsFile: process.env.RESULTS, artifactsDir: process.env.HEAT_E2E_ARTIFACTS_DIR, repoRoot: process.cwd(), logsDir: process.env.LOGS,
     guidePath: fs.existsSync(process.env.WS + "/" + guide) ? guide : undefined, grep: process.env.HEAT_E2E_GREP || undefined,
   }, null, 2));'
 start_code_server "$WS_HOST" "$ARTIFACTS/code-server-ext-host.log"
@@ -153,7 +153,7 @@ lap ext-host-suite $s
 s=$SECONDS
 WS_UI=$(make_workspace ws-ui)
 start_code_server "$WS_UI" "$ARTIFACTS/code-server-ui.log"
-HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_UI HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_ARTIFACTS=$ARTIFACTS \
+HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_UI HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_ARTIFACTS=$ARTIFACTS HEAT_E2E_LOGS=$STATE/user/logs \
   timeout 1800 "$TSX" scripts/e2e/mocha.ts "$STATE/results-ui.json" test/e2e/ui/*.e2e.ts || true
 stop_code_server
 lap ui-suite $s

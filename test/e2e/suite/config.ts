@@ -12,6 +12,8 @@ export interface E2eConfig {
   repoRoot: string;
   /** workspace-relative path of the user's guide copied into the temporary workspace, when ../shared/seed had it */
   guidePath?: string;
+  /** code-server's logs folder; the extension's log channel is written under it */
+  logsDir: string;
   /** mocha grep, to rerun a subset */
   grep?: string;
 }

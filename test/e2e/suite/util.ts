@@ -1,7 +1,10 @@
 // Helpers for tests inside the extension host. State such as tabs and diagnostics reaches the extension
 // host some time after a command returns, so tests poll for it instead of asserting at once.
 import * as assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { loadConfig } from './config';
 
 export const EXTENSION_ID = 'heat-lens.heat-lens';
 
@@ -94,4 +97,102 @@ export async function runAccepting<T>(id: string, args: unknown[] = [], timeoutM
 export async function sampleImages(glob = '**/*.{png,jpg,jpeg}'): Promise<vscode.Uri[]> {
   const found = await vscode.workspace.findFiles(glob, '**/node_modules/**');
   return found.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Every log file under dir whose name is the extension's channel ("HEAT Lens"). */
+function logFiles(dir: string): string[] {
+  const found: string[] = [];
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...logFiles(full));
+    else if (/HEAT Lens\.log$/.test(entry.name)) found.push(full);
+  }
+  return found;
+}
+
+/**
+ * The extension's log channel as written to disk by the extension host. `since()` marks a position;
+ * `linesSince(mark)` returns what was written after it, so a test reads only its own command's lines.
+ */
+export class HeatLog {
+  private file(): string | undefined {
+    const files = logFiles(loadConfig().logsDir).map((f) => ({ f, t: statSync(f).mtimeMs })).sort((a, b) => b.t - a.t);
+    return files[0]?.f;
+  }
+
+  text(): string {
+    const file = this.file();
+    return file ? readFileSync(file, 'utf8') : '';
+  }
+
+  mark(): number {
+    return this.text().length;
+  }
+
+  linesSince(mark: number): string[] {
+    return this.text().slice(mark).split('\n').filter(Boolean);
+  }
+
+  errorsSince(mark: number): string[] {
+    return this.linesSince(mark).filter((l) => /\[error\]/.test(l));
+  }
+
+  /** Waits until a line written after `mark` matches `pattern`; returns it or undefined. */
+  async waitFor(mark: number, pattern: RegExp, timeoutMs = 60_000): Promise<string | undefined> {
+    return until(() => this.linesSince(mark).find((l) => pattern.test(l)), timeoutMs, 300);
+  }
+}
+
+export const heatLog = new HeatLog();
+
+/**
+ * Command ids the suites ran, so the coverage test can name the contributed commands nobody ran. Each
+ * suite file is its own bundle with its own copy of this module, so the set lives on globalThis.
+ */
+export const exercised: Set<string> = ((globalThis as { heatE2eExercised?: Set<string> }).heatE2eExercised ??= new Set<string>());
+
+/**
+ * Runs a HEAT command the way the palette or a menu does and fails on any error the extension logged
+ * meanwhile. Returns the log lines the command wrote.
+ */
+export async function runHeatCommand(id: string, ...args: unknown[]): Promise<string[]> {
+  exercised.add(id);
+  const mark = heatLog.mark();
+  await vscode.commands.executeCommand(id, ...args);
+  await sleep(300);
+  const errors = heatLog.errorsSince(mark);
+  assert.deepEqual(errors, [], `${id} logged errors`);
+  return heatLog.linesSince(mark);
+}
+
+/**
+ * Like runHeatCommand, for a command that may wait on a notification's buttons (an information message
+ * offering a next step): after `answerAfterMs` the notifications are closed, which answers "no choice".
+ */
+export async function runHeatCommandDismissing(id: string, answerAfterMs: number, ...args: unknown[]): Promise<string[]> {
+  exercised.add(id);
+  const mark = heatLog.mark();
+  let settled = false;
+  const run = Promise.resolve(vscode.commands.executeCommand(id, ...args)).finally(() => { settled = true; });
+  await Promise.race([run, sleep(answerAfterMs)]);
+  if (!settled) await vscode.commands.executeCommand('notifications.clearAll');
+  await run;
+  await sleep(300);
+  const errors = heatLog.errorsSince(mark);
+  assert.deepEqual(errors, [], `${id} logged errors`);
+  return heatLog.linesSince(mark);
+}
+
+/** Sets a `heat.*` workspace setting and returns a function that puts the old value back. */
+export async function setWorkspaceSetting(key: string, value: unknown): Promise<() => Promise<void>> {
+  const section = vscode.workspace.getConfiguration();
+  const before = section.inspect(key)?.workspaceValue;
+  await section.update(key, value, vscode.ConfigurationTarget.Workspace);
+  return async () => vscode.workspace.getConfiguration().update(key, before, vscode.ConfigurationTarget.Workspace);
 }

@@ -1,6 +1,6 @@
 // Driving code-server's workbench in Chromium: one browser for the whole UI suite, the palette, explorer
 // context menus, webview frames and the Problems count. Selectors are VS Code's own DOM classes.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { FrameLocator, Locator, Page } from 'playwright-core';
 import { Browser, launchBrowser } from '../browser';
@@ -10,6 +10,8 @@ export const env = {
   workspace: process.env.HEAT_E2E_WORKSPACE ?? '',
   extension: process.env.HEAT_E2E_EXTENSION ?? '',
   artifacts: process.env.HEAT_E2E_ARTIFACTS ?? path.resolve('e2e-artifacts'),
+  /** code-server's logs folder, where the extension's log channel lands */
+  logs: process.env.HEAT_E2E_LOGS ?? '',
 };
 
 let session: Browser | undefined;
@@ -141,4 +143,53 @@ export async function problemCounts(page: Page): Promise<{ errors: number; warni
 /** Text of the notifications currently shown (toasts), for error checks. */
 export async function notifications(page: Page): Promise<string[]> {
   return page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+}
+
+/** The extension's log channel file ("HEAT Lens.log") under code-server's logs folder, newest first. */
+function heatLogFile(dir = env.logs): string | undefined {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    let names: string[] = [];
+    try { names = readdirSync(d); } catch { return; }
+    for (const name of names) {
+      const full = path.join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (/HEAT Lens\.log$/.test(name)) found.push(full);
+    }
+  };
+  walk(dir);
+  return found.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+}
+
+export function heatLogText(): string {
+  const file = heatLogFile();
+  return file ? readFileSync(file, 'utf8') : '';
+}
+
+/** Waits for a log line written after `mark` (a length of heatLogText()) that matches `pattern`. */
+export async function waitForLog(page: Page, mark: number, pattern: RegExp, timeout = 120_000): Promise<string> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const line = heatLogText().slice(mark).split('\n').find((l) => pattern.test(l));
+    if (line) return line;
+    if (Date.now() > end) throw new Error(`no log line matching ${pattern} within ${timeout} ms; last lines: ${heatLogText().slice(mark).split('\n').slice(-5).join(' | ')}`);
+    await page.waitForTimeout(300);
+  }
+}
+
+/** Error lines the extension logged after `mark`. */
+export function logErrorsSince(mark: number): string[] {
+  return heatLogText().slice(mark).split('\n').filter((l) => /\[error\]/.test(l));
+}
+
+/** Files under the UI workspace, relative, leaving out .vscode (settings are expected to change). */
+export function workspaceFiles(dir = env.workspace, prefix = ''): string[] {
+  const files: string[] = [];
+  for (const name of readdirSync(path.join(dir, prefix))) {
+    const relative = prefix ? `${prefix}/${name}` : name;
+    if (relative === '.vscode') continue;
+    if (statSync(path.join(dir, relative)).isDirectory()) files.push(...workspaceFiles(dir, relative));
+    else files.push(relative);
+  }
+  return files;
 }

@@ -1,0 +1,33 @@
+// Open Sample Workspace copies the bundled sample to a folder picked in VS Code's own folder dialog and
+// reopens the window on the copy. It runs last among the feature suites because the window reloads.
+import * as assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runFromPalette, screenshot, workbench } from './workbench';
+
+describe('sample workspace', () => {
+  it('Open Sample Workspace copies the sample into the picked folder and opens it', async () => {
+    const { page } = await workbench();
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'heat-e2e-sample-'));
+    await runFromPalette(page, 'HEAT: Open Sample Workspace');
+    const input = page.locator('.quick-input-widget input').first();
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill(`${parent}/`);
+    await page.waitForTimeout(800);
+    await page.keyboard.press('Enter');
+    const ok = page.locator('.quick-input-widget .monaco-button', { hasText: 'Copy Sample Here' }).first();
+    if (await ok.isVisible().catch(() => false)) await ok.click();
+
+    const copy = path.join(parent, 'heat-sample');
+    const end = Date.now() + 60_000;
+    while (!existsSync(path.join(copy, '.vscode', 'settings.json')) && Date.now() < end) await page.waitForTimeout(500);
+    assert.ok(existsSync(path.join(copy, 'model.onnx')), `the sample was not copied to ${copy}`);
+    assert.ok(existsSync(path.join(copy, '.vscode', 'settings.json')), 'the copy lacks its settings');
+    assert.ok(!existsSync(path.join(copy, 'tools')) && !existsSync(path.join(parent, 'tools')), 'the sample tools were copied');
+
+    await page.waitForURL((url) => decodeURIComponent(url.toString()).includes(copy), { timeout: 60_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: 'train' }).first().waitFor({ timeout: 60_000 });
+    await screenshot(page, 'ui-07-sample-workspace');
+  });
+});
