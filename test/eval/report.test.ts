@@ -98,6 +98,8 @@ describe('eval/report: files', () => {
     assert.match(markdown, /first threshold, scanning from high scores down, where TPR >= 0\.95/);
     assert.match(markdown, /minimum \| ≥ 8 %: met \| ≤ 28 %: not met \| ≥ 89 %: not met/);
     assert.match(markdown, /SHA-256 abab/);
+    assert.match(markdown, /max logit <inverted>: AUROC 25\.00 % is below chance, so the score is probably inverted/);
+    assert.doesNotMatch(markdown, /heat: AUROC [0-9.]+ % is below chance/);
     assert.match(markdown, /30 known, 2 anomaly and 2 ignored pixels/);
 
     const json = JSON.parse(readFileSync(files.json, 'utf8')) as ReportJson;

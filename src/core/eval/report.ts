@@ -137,6 +137,10 @@ function reportNotes(input: ReportInput): string[] {
   const mismatched = countMismatches(input);
   if (mismatched.length > 0) notes.push(`Pixel counts differ between methods (${mismatched.join(', ')}); they were not evaluated on the same pixels.`);
   for (const m of input.methods) {
+    const auroc = m.metrics.pooled.auroc.value;
+    if (auroc !== null && auroc < 0.5) {
+      notes.push(`${m.metrics.method}: AUROC ${(auroc * 100).toFixed(2)} % is below chance, so the score is probably inverted (anomaly pixels score lower). Check its sign: higher must mean more anomalous.`);
+    }
     if (m.metrics.computation === 'histogram') {
       notes.push(`${m.metrics.method}: pooled metrics come from a 2^20-bin histogram of the scores (more pixels than heat.eval.maxExactPixels); each value is given with the largest possible difference to the exact value.`);
     }
