@@ -11,7 +11,8 @@
 import * as ort from 'onnxruntime-node';
 import { HeatError } from '../errors';
 import { silentLogger, type Logger } from '../log';
-import { addOutputs, mergeHead, relabelBlocker, softmaxInputs, type HeadBinding } from './edit';
+import { addOutputs, mergeHead, type HeadBinding } from './edit';
+import { relabelBlocker, softmaxInputs } from './opset';
 import { modelFromBytes, type LoadedModel } from './load';
 import { defaultOpset, encodeModel, onnx } from './onnx';
 import { createSession, type ProviderName, type ProviderSetting } from './session';
@@ -162,8 +163,13 @@ function withNchwInputs(head: onnx.IModelProto, bindings: Record<string, HeadBin
     attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 3, 1, 2] }],
   }));
   const nodes = (graph.node ?? []).map((n) => new onnx.NodeProto({ ...n, input: (n.input ?? []).map(rename) }));
-  // The NHWC input's declared shape no longer holds; leave it to onnxruntime.
-  const inputs = (graph.input ?? []).map((v) => (transposed.includes(v.name ?? '') && !inits.has(v.name) ? new onnx.ValueInfoProto({ name: v.name, type: { tensorType: { elemType: v.type?.tensorType?.elemType } } }) : v));
+  // The NHWC input's declared NCHW shape no longer holds, so it is declared as rank 4 with symbolic sizes.
+  // The rank must stay known: onnxruntime's shape inference takes Shape(start=2) of a tensor of unknown rank
+  // as empty, which breaks the Resize that upsamples Mahalanobis to the logits' size.
+  const nhwc = (name: string) => ['N', 'H', 'W', 'C'].map((d) => ({ dimParam: `${name}_${d}` }));
+  const inputs = (graph.input ?? []).map((v) => (transposed.includes(v.name ?? '') && !inits.has(v.name)
+    ? new onnx.ValueInfoProto({ name: v.name, type: { tensorType: { elemType: v.type?.tensorType?.elemType, shape: { dim: nhwc(v.name ?? '') } } } })
+    : v));
   return new onnx.ModelProto({ ...head, graph: new onnx.GraphProto({ ...graph, node: [...transposes, ...nodes], input: inputs }) });
 }
 
