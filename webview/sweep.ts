@@ -57,8 +57,11 @@ function render(): void {
     return descending ? -c : c;
   });
   const header = (key: string, label: string) => {
-    const th = h('th', { scope: 'col', 'aria-sort': key === sortKey ? (descending ? 'descending' : 'ascending') : 'none' });
-    const button = h('button', { class: 'sort', 'data-sort': key }, label + (key === sortKey ? (descending ? ' ▼' : ' ▲') : ''));
+    const sorted = key === sortKey;
+    const direction = descending ? 'descending' : 'ascending';
+    const th = h('th', { scope: 'col', 'aria-sort': sorted ? direction : 'none' });
+    const arrow = descending ? ' ▼' : ' ▲';
+    const button = h('button', { class: 'sort', 'data-sort': key }, sorted ? label + arrow : label);
     button.addEventListener('click', () => { descending = key === sortKey ? !descending : true; sortKey = key; render(); });
     th.append(button);
     return th;

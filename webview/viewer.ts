@@ -1,8 +1,9 @@
 /**
- * Heatmap viewer webview. Renders the maps the host sends (as ArrayBuffers) in a grid with shared zoom and
- * pan, a hover readout, per-tile colour map and range, an overlay, a threshold mask with metrics against
- * the ground truth, the reliability-weights panel and the checklist section. It only renders: class
- * probabilities, files and settings stay with the host.
+ * Heatmap viewer webview. It renders the maps the host sends (as ArrayBuffers) in a grid with shared zoom
+ * and pan, with a hover readout and a per-tile colour map and range.
+ * Around the grid: an overlay, a threshold mask with metrics against the ground truth, the
+ * reliability-weights panel and the checklist section. Class probabilities, files and settings stay with
+ * the host.
  */
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
@@ -348,7 +349,7 @@ function attachPointer(viewport: HTMLElement, name: string): void {
   });
 }
 
-/** Shows every map's value at (x, y) and asks the host for the top-3 classes there. */
+/** Shows every map's value at (x, y) and requests the top-3 classes there from the host. */
 function hover(x: number, y: number, from: string): void {
   if (!loaded) return;
   const { width, height } = loaded.image;
@@ -362,12 +363,21 @@ function hover(x: number, y: number, from: string): void {
     h('div', { class: 'where', 'data-x': x, 'data-y': y }, `Pixel (${x}, ${y}) on ${TILE_TITLES[from] ?? from}`),
     h('dl', {}, ...values.flatMap(({ name, value }) => [
       h('dt', {}, TILE_TITLES[name] ?? name),
-      h('dd', { 'data-value': name }, name === 'prediction' ? (names[value] ?? `class ${value}`) : name === 'ground-truth' ? ({ 0: 'known', 1: 'anomaly', 255: 'ignore' } as Record<number, string>)[value] ?? String(value) : formatValue(value)),
+      h('dd', { 'data-value': name }, describeValue(name, value, names)),
     ])),
     h('div', { id: 'readout-classes' }, 'Top classes: …'),
   );
   probeSeq++;
   host.post({ type: 'probe', seq: probeSeq, x, y });
+}
+
+const GROUND_TRUTH_NAMES: Record<number, string> = { 0: 'known', 1: 'anomaly', 255: 'ignore' };
+
+/** Formats a readout value: class names for the prediction, label names for the ground truth. */
+function describeValue(name: string, value: number, classNames: string[]): string {
+  if (name === 'prediction') return classNames[value] ?? `class ${value}`;
+  if (name === 'ground-truth') return GROUND_TRUTH_NAMES[value] ?? String(value);
+  return formatValue(value);
 }
 
 function showTopClasses(top: { classId: number; name: string; probability: number }[], x: number, y: number): void {

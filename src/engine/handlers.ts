@@ -1,8 +1,8 @@
 /**
  * Binds each engine job to the core function that does it. Core functions take the validated config and
- * JobOptions (log, progress, signal) and know nothing of processes; this file adds what the engine
- * process needs around them: open scoring sessions cached per configuration, the provider report and
- * streamed sweep rows.
+ * JobOptions (log, progress, signal) and do not depend on processes.
+ * This file adds what the engine process needs around them: scoring sessions cached per configuration,
+ * the provider report and streamed sweep rows.
  */
 import { createHash } from 'node:crypto';
 import type { HeatConfig } from '../core/config';
@@ -19,9 +19,9 @@ import type { EngineHandlers, JobContext } from './server';
 const OUTSIDE_SESSION = /^heat\.(viewer|checklist|sweep|ablation)\./;
 
 /**
- * One open HEAT session (model, chosen layer, statistics) per configuration fingerprint. A session holds
- * onnxruntime sessions and the inverted statistics, so reusing it spares seconds per image. Any settings
- * change the host reports drops them all.
+ * Cache of the open HEAT session (model, chosen layer, statistics) of the latest configuration fingerprint.
+ * A session contains the onnxruntime sessions and the inverted statistics, so reusing it saves their set-up
+ * time on every image. A different fingerprint, or a settings change reported by the host, releases it.
  */
 export class SessionCache {
   private entry?: { key: string; session: Promise<HeatSession> };
@@ -80,7 +80,7 @@ export function createHandlers(): EngineHandlers {
   };
 }
 
-/** For jobs whose core module is not in this build yet: says so instead of pretending to run. */
+/** Error for a job whose core module is missing from this build, raised instead of pretending to run. */
 function notBuilt(command: string): HeatError {
   return new HeatError(`${command} is not available in this engine build: its core module is missing.`, 'Update HEAT Lens, or use the heat-lens command line.');
 }

@@ -10,7 +10,7 @@ import {
   EngineJob, EngineToHost, HostToEngine, JobKind, JobResults, isHostToEngine, toWireError,
 } from '../protocol/engine';
 
-/** What a handler gets besides the configuration and the job. */
+/** Context passed to a handler besides the configuration and the job. */
 export interface JobContext {
   id: number;
   log: Logger;

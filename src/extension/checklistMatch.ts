@@ -1,10 +1,10 @@
 /**
- * Finds the Markdown checklist line (`- [ ]` / `- [x]`) that a validation check measures. Lines are
- * written by people and change wording, so matching is by meaning rather than by text: words are
- * normalised (case, plural and tense endings, British/American spelling), mapped to shared concepts
- * through a synonym table, weighted by rarity (idf), and compared by cosine similarity. A line under a
- * "Phase N" heading prefers checks of phase N. Each check takes at most one line per file and each line
- * at most one check, best pairs first. No `vscode` import: unit-tested directly.
+ * Finds the Markdown checklist line (`- [ ]` / `- [x]`) that a validation check measures. People reword
+ * such lines, so matching compares meaning rather than text.
+ * Words are normalised (case, plural and tense endings, British/American spelling) and mapped to shared
+ * concepts through a synonym table. Token sets are then compared by cosine similarity with idf weights.
+ * A line under a "Phase N" heading prefers checks of phase N. Each check takes at most one line per file
+ * and each line at most one check, best pairs first. This file has no `vscode` import, so it is unit-tested.
  */
 
 /** A `- [ ]` or `- [x]` line of a Markdown file. */
@@ -21,7 +21,7 @@ export interface ChecklistLine {
   phase?: number;
 }
 
-/** What the matcher needs from a check. */
+/** Fields of a check result that the matcher reads. */
 export interface CheckDescriptor {
   id: string;
   phase: number;

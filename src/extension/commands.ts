@@ -37,7 +37,9 @@ export function registerCommands(session: HeatSession): vscode.Disposable[] {
 
 /** Images from the explorer selection, the active image preview, or an open dialog. */
 async function imagesToScore(uri?: vscode.Uri, uris?: vscode.Uri[]): Promise<vscode.Uri[]> {
-  const chosen = uris && uris.length > 0 ? uris : uri ? [uri] : [];
+  const chosen: vscode.Uri[] = [];
+  if (uris && uris.length > 0) chosen.push(...uris);
+  else if (uri) chosen.push(uri);
   if (chosen.length === 0) {
     const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
     if (input instanceof vscode.TabInputCustom && isImage(input.uri)) chosen.push(input.uri);
@@ -120,13 +122,13 @@ async function runSweep(session: HeatSession): Promise<void> {
     session.run('Run Sweep', { kind: 'sweep', grid, outDir: session.runFolder('sweep') }, { onRow }, config));
 }
 
-async function runAblation(session: HeatSession, given?: AblationKind): Promise<void> {
+async function runAblation(session: HeatSession, requested?: AblationKind): Promise<void> {
   const descriptions: Record<AblationKind, string> = {
     components: 'Each component alone and every combination of energy, Mahalanobis and spatial',
     normalization: 'Adaptive (EMA) against fixed and no normalization',
     layers: 'The feature layers listed in heat.ablation.layers',
   };
-  const kind = given ?? (await vscode.window.showQuickPick(ABLATION_KINDS.map((k) => ({ label: k, detail: descriptions[k] })), { title: 'HEAT: Run Ablation' }))?.label as AblationKind | undefined;
+  const kind = requested ?? (await vscode.window.showQuickPick(ABLATION_KINDS.map((k) => ({ label: k, detail: descriptions[k] })), { title: 'HEAT: Run Ablation' }))?.label as AblationKind | undefined;
   if (!kind) return;
   await streamRows(session, 'ablation', `Ablation: ${kind}`, [], (onRow) =>
     session.run(`Ablation: ${kind}`, { kind: 'ablation', ablation: kind, outDir: session.runFolder(`ablation-${kind}`) }, { onRow }));
@@ -233,7 +235,7 @@ function outDirOf(result: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The row with the highest pooled AUPR. */
+/** Returns the row with the highest pooled AUPR. */
 export function bestRow(rows: readonly SweepRow[]): SweepRow | undefined {
   let best: SweepRow | undefined;
   for (const row of rows) {

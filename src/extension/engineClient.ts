@@ -1,9 +1,9 @@
 /**
  * Host side of the engine process. Forks `dist/engine.js` lazily on the first job, matches replies to
  * requests by id, and survives the engine dying: pending jobs fail with a clear error and the next job
- * starts a fresh process. Cancel asks the engine to stop; a job still running after the grace period is
- * ended by killing the process, so the UI never waits on a blocked engine. No `vscode` import here, so
- * tests drive it against a real forked process.
+ * starts a fresh process. Cancel sends a stop request first. A job still running after the grace period
+ * is ended by killing the process, so the UI does not wait on a blocked engine. This file has no `vscode`
+ * import, so tests drive it against a real forked process.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import type { SweepRow } from '../core/api';
@@ -46,7 +46,7 @@ export class EngineClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private state: EngineState = 'stopped';
-  /** Why the current process is being killed on purpose, so its exit is not reported as a crash. */
+  /** Reason for a deliberate kill of the current process, so that its exit is not reported as a crash. */
   private killReason?: string;
 
   constructor(private readonly options: EngineClientOptions) {}

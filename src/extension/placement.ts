@@ -1,5 +1,5 @@
 /**
- * Where each checklist result goes as a diagnostic: on the `heat.*` keys of `.vscode/settings.json` it
+ * Placement of each checklist result as a diagnostic: on the `heat.*` keys of `.vscode/settings.json` it
  * concerns (ranges from jsonc-parser, so comments and trailing commas are fine) and on the matching
  * checklist line of Markdown files. Pure: positions are 0-based line/character pairs, turned into
  * `vscode.Range`s by diagnostics.ts.
@@ -45,10 +45,10 @@ export function findSettingSpans(text: string, keys: Iterable<string>): Map<stri
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const spans = new Map<string, Span>();
   if (!root || root.type !== 'object') return spans;
-  const wanted = new Set(keys);
+  const requested = new Set(keys);
   for (const property of root.children ?? []) {
     const [keyNode, valueNode] = property.children ?? [];
-    if (!keyNode || typeof keyNode.value !== 'string' || !wanted.has(keyNode.value)) continue;
+    if (!keyNode || typeof keyNode.value !== 'string' || !requested.has(keyNode.value)) continue;
     const end: Node = valueNode ?? keyNode;
     spans.set(keyNode.value, { start: positionAt(text, keyNode.offset), end: positionAt(text, end.offset + end.length) });
   }
@@ -80,15 +80,15 @@ export interface PlacementInput {
 
 /** Places every non-skipped result; passed ones only when `showPassed`. */
 export function placeResults(input: PlacementInput): Placement[] {
-  const shown = input.results.filter((r) => severityOf(r.status) && (input.showPassed || r.status !== 'pass'));
-  const byId = new Map(shown.map((r) => [r.id, r]));
+  const visible = input.results.filter((r) => severityOf(r.status) && (input.showPassed || r.status !== 'pass'));
+  const byId = new Map(visible.map((r) => [r.id, r]));
   // Match against every result, so a hidden passed check still keeps its own line from other checks.
   const all = input.results;
   const placements: Placement[] = [];
 
   if (input.settings) {
-    const spans = findSettingSpans(input.settings.text, shown.flatMap((r) => r.settings));
-    for (const result of shown) {
+    const spans = findSettingSpans(input.settings.text, visible.flatMap((r) => r.settings));
+    for (const result of visible) {
       for (const key of result.settings) {
         const span = spans.get(key);
         if (span) placements.push(place(input.settings.file, span, result, { key }));

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { HeatConfig, SETTINGS, makeConfig } from '../core/config';
 
-/** The folder HEAT works in: the one of the active editor, else the first. */
+/** Returns the folder HEAT works in: the active editor's folder, else the first workspace folder. */
 export function activeFolder(resource?: vscode.Uri): vscode.WorkspaceFolder | undefined {
   const uri = resource ?? vscode.window.activeTextEditor?.document.uri;
   return (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];

@@ -44,7 +44,7 @@ export class SweepPanel {
     this.post({ type: 'finished', error });
   }
 
-  /** Messages wait until the webview says it is ready, so no early row is lost. */
+  /** Queues messages until the webview reports that it is ready, so that no early row is lost. */
   private post(message: HostToSweep): void {
     if (!this.ready) { this.queue.push(message); return; }
     void this.panel.webview.postMessage(message);

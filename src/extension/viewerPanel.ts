@@ -1,6 +1,6 @@
 /**
  * The heatmap viewer panel: one per window, reused for each newly scored image. Maps go to the webview as
- * ArrayBuffers; class probabilities stay here and are looked up when the webview asks for a pixel.
+ * ArrayBuffers; class probabilities stay here and are looked up when the webview requests a pixel.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +14,7 @@ import { webviewHtml, webviewOptions } from './webviewHtml';
 export class ViewerPanel {
   static readonly viewType = 'heat.viewer';
   private static current?: ViewerPanel;
-  /** Where checks are placed as diagnostics; set by the diagnostics part. */
+  /** Lookup of the places each check is shown as a diagnostic. The diagnostics part sets it. */
   static linksFor: (checks: readonly CheckResult[]) => PlacedCheck[] = (checks) => checks.map((c) => ({ ...c, links: [] }));
 
   private scored: ScoredImage;

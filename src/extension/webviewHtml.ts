@@ -1,6 +1,7 @@
 /**
- * HTML shell shared by every webview: a content-security policy of `default-src 'none'` that allows only
- * the nonce'd bundle, its stylesheet and blob:/data: images made inside the page; no inline handlers.
+ * HTML shell shared by every webview. Its content-security policy starts from `default-src 'none'` and
+ * allows only the nonce'd bundle, its stylesheet and blob:/data: images made inside the page.
+ * The pages use no inline event handlers.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';

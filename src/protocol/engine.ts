@@ -24,7 +24,7 @@ export type EngineJob =
 
 export type JobKind = EngineJob['kind'];
 
-/** What each job kind answers with. Statistics, evaluation and sweep results are summaries written by core. */
+/** Result type of each job kind. */
 export interface JobResults {
   score: { results: ScoredImage[]; failures: ScoreFailure[] };
   statistics: StatisticsReport;
@@ -54,7 +54,7 @@ export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
 
 /** Starts a job with a validated configuration. */
 export interface RunRequest { type: 'run'; id: number; config: HeatConfig; job: EngineJob }
-/** Asks the engine to stop job `id`; it answers with an error whose `cancelled` is true. */
+/** Request to stop job `id`. The engine replies with an error whose `cancelled` is true. */
 export interface CancelRequest { type: 'cancel'; id: number }
 /** Settings changed: drop cached sessions and statistics. */
 export interface InvalidateRequest { type: 'invalidate' }

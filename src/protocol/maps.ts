@@ -52,7 +52,7 @@ export function unpackFloat32(packed: PackedArray): Float32Array {
   return array;
 }
 
-/** The buffers of several packed arrays, for a transfer list. */
+/** Collects the distinct buffers of packed arrays, for a transfer list. */
 export function buffersOf(packed: Iterable<PackedArray | undefined>): ArrayBuffer[] {
   const list: ArrayBuffer[] = [];
   for (const p of packed) if (p && !list.includes(p.buffer)) list.push(p.buffer);

@@ -9,7 +9,7 @@ import type { ColorMapName } from '../core/render/colormap';
 
 export type { ColorMapName };
 
-/** Where a check result is shown in the workspace, so the viewer can link to it. */
+/** Location of a check result in the workspace, so that the viewer can link to it. */
 export type CheckLink =
   | { kind: 'setting'; key: string; file: string; line: number }
   | { kind: 'checklist'; file: string; line: number; text: string };

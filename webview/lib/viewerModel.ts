@@ -125,7 +125,7 @@ export function weightStats(maps: Partial<Record<MapName, Float32Array>>): Weigh
   return stats;
 }
 
-/** Every map's value at pixel (x, y), in the given order; null outside the image. */
+/** Returns every map's value at pixel (x, y) in the given order, or null outside the image. */
 export function readout(maps: Partial<Record<string, ArrayLike<number>>>, order: readonly string[], width: number, height: number, x: number, y: number): { name: string; value: number }[] | null {
   if (x < 0 || y < 0 || x >= width || y >= height || !Number.isInteger(x) || !Number.isInteger(y)) return null;
   const index = y * width + x;
