@@ -20,7 +20,7 @@ function oneClassStats(dim: number, mean: number[], precision: number[]): ClassS
 }
 
 describe('heat heads: cases', () => {
-  it('case 3: energy of [10, 0] is -10.0000454 and of [1, 1] is -1.6931472; the anomaly scores higher', async () => {
+  it('case 3: energy of [10, 0] and [1, 1]', async () => {
     const out = await runHead(buildHeatHead({ outputs: ['energy'] }).bytes, { logits: { data: pairs([[10, 0], [1, 1]], 1, 2), dims: [1, 2, 1, 2] } });
     const [known, anomaly] = out.energy.data as Float32Array;
     assert.ok(Math.abs(known - -10.0000454) < 1e-6, `known: ${known}`);
@@ -28,20 +28,20 @@ describe('heat heads: cases', () => {
     assert.ok(anomaly > known, 'energy orientation: higher = more anomalous');
   });
 
-  it('case 3: the combined HEAT score also ranks the [1, 1] pixel above the [10, 0] pixel', async () => {
+  it('case 3: heat ranks [1, 1] above [10, 0]', async () => {
     const z = pairs([[10, 0], [1, 1], [10, 0], [10, 0]], 2, 2);
     const out = await runHead(buildHeatHead({ components: ['energy'] }).bytes, { logits: { data: z, dims: [1, 2, 2, 2] } });
     const heat = out.heat.data as Float32Array;
     assert.ok(heat[1] > heat[0], `heat ${Array.from(heat)}`);
   });
 
-  it('case 8: a uniform [1, 0] map has spatial KL 0 everywhere with padding exclude', async () => {
+  it('case 8: uniform map, padding exclude, KL 0', async () => {
     const z = pairs(Array.from({ length: 16 }, () => [100, 0] as [number, number]), 4, 4);
     const out = await runHead(buildHeatHead({ outputs: ['spatial'], kernelSize: 3 }).bytes, { logits: { data: z, dims: [1, 2, 4, 4] } });
     for (const v of out.spatial.data as Float32Array) assert.ok(Math.abs(v) < 1e-6, `spatial ${v}`);
   });
 
-  it('case 8: with zero padding corners get ln(9/4) = 0.811, edges ln(9/6) = 0.405, interior 0', async () => {
+  it('case 8: uniform map, zero padding, 0.811 and 0.405', async () => {
     const z = pairs(Array.from({ length: 16 }, () => [100, 0] as [number, number]), 4, 4);
     const out = await runHead(buildHeatHead({ outputs: ['spatial'], kernelSize: 3, padding: 'zero' }).bytes, { logits: { data: z, dims: [1, 2, 4, 4] } });
     const s = out.spatial.data as Float32Array;
@@ -53,7 +53,7 @@ describe('heat heads: cases', () => {
 });
 
 describe('heat heads: orientation (higher = more anomalous)', () => {
-  it('max logit, max softmax and entropy rank an uncertain pixel above a confident one', async () => {
+  it('logit baselines: uncertain pixel scores higher', async () => {
     const out = await runHead(buildHeatHead().bytes, { logits: { data: pairs([[8, -2], [0.2, 0]], 1, 2), dims: [1, 2, 1, 2] } });
     for (const name of ['energy', 'max_logit', 'max_softmax', 'entropy']) {
       const [confident, uncertain] = out[name].data as Float32Array;
@@ -61,7 +61,7 @@ describe('heat heads: orientation (higher = more anomalous)', () => {
     }
   });
 
-  it('spatial is highest at a pixel that disagrees with its neighbours, for KL and variance', async () => {
+  it('spatial: odd pixel scores highest', async () => {
     const values = Array.from({ length: 25 }, (_, i) => (i === 12 ? [0, 6] : [6, 0]) as [number, number]);
     for (const spatialMethod of ['kl', 'variance'] as const) {
       const out = await runHead(buildHeatHead({ outputs: ['spatial'], spatialMethod }).bytes, { logits: { data: pairs(values, 5, 5), dims: [1, 2, 5, 5] } });
@@ -74,7 +74,7 @@ describe('heat heads: orientation (higher = more anomalous)', () => {
     }
   });
 
-  it('mahalanobis grows with the distance from the class mean and is exact for P = I', async () => {
+  it('mahalanobis: Euclidean distance for P = I', async () => {
     const stats = oneClassStats(2, [1, -1], [1, 0, 0, 1]);
     // Features [1, 2, 1, 3]: cells (1, −1), (4, 3), (1, −1); distances 0, 5, 0.
     const out = await runHead(buildHeatHead({ statistics: stats, outputs: ['mahalanobis'] }).bytes, {
@@ -85,17 +85,17 @@ describe('heat heads: orientation (higher = more anomalous)', () => {
   });
 });
 
-describe('heat heads: bilinear upsampling matches torch F.interpolate(bilinear, align_corners=False)', () => {
+describe('heat heads: bilinear upsampling vs torch', () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'bilinear-torch.json'), 'utf8')) as {
     source: { size: [number, number]; values: number[] }; cases: { size: [number, number]; values: number[] }[];
   };
   const [h, w] = fixture.source.size;
 
-  it('the reference reproduces the torch golden values', () => {
+  it('reference matches torch golden values', () => {
     for (const c of fixture.cases) assertClose(refBilinear(fixture.source.values, 1, h, w, c.size[0], c.size[1]), c.values, `reference ${c.size}`, 1e-9);
   });
 
-  it('the Mahalanobis head reproduces them (1-D features, mean 0, P = 1, so M = feature value)', async () => {
+  it('mahalanobis head matches torch golden values', async () => {
     // Values shifted by +10 so that M = |f| = f; bilinear interpolation commutes with the shift.
     const head = buildHeatHead({ statistics: oneClassStats(1, [0], [1]), outputs: ['mahalanobis'] });
     for (const c of fixture.cases) {
@@ -110,7 +110,7 @@ describe('heat heads: bilinear upsampling matches torch F.interpolate(bilinear, 
 });
 
 describe('heat heads: numerics', () => {
-  it('tied distances stay within 1e-4 when features and means sit far from the origin (offset 100)', async () => {
+  it('tied: features offset by 100', async () => {
     const stats = randomStatistics(rng(70), 4, 16);
     const shifted = { ...stats, means: stats.means.map((v) => v + 100) };
     const f = normals(rng(71), 16 * 4 * 4, 1, 100.5);
@@ -121,7 +121,7 @@ describe('heat heads: numerics', () => {
     assertClose(out.mahalanobis.data as Float32Array, refMahalanobisCoarse(f, { n: 1, c: 16, h: 4, w: 4 }, shifted, 'tied'), 'mahalanobis');
   });
 
-  it('feature cells at a class mean give distance ≈ 0, never NaN (d² clamped at 0 before the root)', async () => {
+  it('clamp: cells at class means give 0', async () => {
     // 64 cells, each a class mean plus noise of 1e-4: the expanded form's rounding error then exceeds
     // the true d² for some cells, which without the clamp would make sqrt return NaN.
     const D = 64;
@@ -138,7 +138,7 @@ describe('heat heads: numerics', () => {
     }
   });
 
-  it('NaN logits are not hidden: every score of that pixel is NaN', async () => {
+  it('NaN logits propagate to every score', async () => {
     const z = normals(rng(73), 3 * 3 * 3);
     z[4] = NaN; // class 0, pixel (1, 1)
     const out = await runHead(buildHeatHead().bytes, { logits: { data: z, dims: [1, 3, 3, 3] } });
@@ -148,7 +148,7 @@ describe('heat heads: numerics', () => {
     assert.ok(!Number.isNaN((out.energy.data as Float32Array)[0]), 'other pixels keep their energy');
   });
 
-  it('NaN features are not hidden: the Mahalanobis map is NaN around that cell', async () => {
+  it('NaN features propagate to mahalanobis', async () => {
     const stats = randomStatistics(rng(74), 3, 4);
     const f = normals(rng(75), 4 * 2 * 2);
     f[0] = NaN;
@@ -182,12 +182,12 @@ describe('heat heads: bad input', () => {
     ['duplicate variant suffix', () => buildHeatHeads([{ suffix: '_a' }, { suffix: '_a', temperature: 2 }]), /share a suffix/],
   ];
   for (const [name, build, message] of cases) {
-    it(`${name}: HeatError naming the value`, () => {
+    it(`${name}: HeatError`, () => {
       assert.throws(build, (e: unknown) => e instanceof HeatError && message.test(e.message));
     });
   }
 
-  it('an empty class is left out of the minimum', async () => {
+  it('empty class: left out of minimum', async () => {
     const s = { ...stats, emptyClasses: [1] };
     const f = normals(rng(81), 4 * 2 * 3);
     const out = await runHead(buildHeatHead({ statistics: s, outputs: ['mahalanobis'] }).bytes, {

@@ -75,12 +75,12 @@ describe('heat heads: parity with the TypeScript reference', () => {
   SIZES.forEach((s, i) => {
     const tag = `${s.logits.n}x${s.logits.c}x${s.logits.h}x${s.logits.w}, features ${s.features.d}x${s.features.h}x${s.features.w}`;
     for (const covariance of ['tied', 'classwise', 'lowrank'] as const) {
-      it(`all maps match, ${covariance} covariance, ${tag}`, async () => {
+      it(`${covariance}: all maps, ${tag}`, async () => {
         const stats = randomStatistics(rng(100 + i), s.logits.c, s.features.d, s.logits.c > 3 ? [1] : []);
         await checkParity(10 + i, s, { covariance, statistics: stats });
       });
     }
-    it(`all maps match without statistics (energy + spatial only), ${tag}`, async () => {
+    it(`no statistics: all maps, ${tag}`, async () => {
       await checkParity(20 + i, s, { temperature: 1.7 });
     });
   });
@@ -102,11 +102,11 @@ describe('heat heads: parity with the TypeScript reference', () => {
     });
   }
 
-  it('energy stays finite for logits of magnitude 1000', async () => {
+  it('energy: logits of magnitude 1000', async () => {
     await checkParity(41, SIZES[0], { temperature: 1, components: ['energy', 'spatial'] }, 1000);
   });
 
-  it('combination standardized and equal, with and without Mahalanobis', async () => {
+  it('combination: standardized and equal', async () => {
     const standardization = { energy: { mean: -3, std: 2 }, mahalanobis: { mean: 4, std: 1.5 }, spatial: { mean: 0.1, std: 0.05 } };
     const stats = randomStatistics(rng(8), 4, 5, [2]);
     for (const combination of ['standardized', 'equal'] as const) {
@@ -115,7 +115,7 @@ describe('heat heads: parity with the TypeScript reference', () => {
     }
   });
 
-  it('component subsets: energy only, spatial + Mahalanobis', async () => {
+  it('components: subsets', async () => {
     const stats = randomStatistics(rng(9), 5, 6);
     await checkParity(60, SIZES[0], { components: ['energy'], statistics: stats });
     await checkParity(61, SIZES[0], { components: ['mahalanobis', 'spatial'], statistics: stats });
@@ -123,7 +123,7 @@ describe('heat heads: parity with the TypeScript reference', () => {
 });
 
 describe('heat heads: graph contract', () => {
-  it('names the outputs and needs no features input without statistics', () => {
+  it('no statistics: outputs and inputs', () => {
     const head = buildHeatHead();
     assert.deepStrictEqual(head.inputs, ['logits']);
     assert.deepStrictEqual(head.outputs.sort(), [
@@ -134,14 +134,14 @@ describe('heat heads: graph contract', () => {
     assert.match(head.variants[0].notes[0], /energy and spatial consistency only/);
   });
 
-  it('adds mahalanobis and the features input with statistics', () => {
+  it('statistics: adds mahalanobis and features', () => {
     const head = buildHeatHead({ statistics: randomStatistics(rng(1), 3, 4) });
     assert.deepStrictEqual(head.inputs, ['logits', 'features']);
     assert.ok(head.outputs.includes('mahalanobis'));
     assert.strictEqual(head.variants[0].withoutMahalanobis, false);
   });
 
-  it('weights sum to 1 and the Mahalanobis weight is 0 without statistics', async () => {
+  it('weights: sum to 1 without statistics', async () => {
     const random = rng(3);
     const z = normals(random, 1 * 4 * 5 * 6, 3);
     const out = await runHead(buildHeatHead().bytes, { logits: { data: z, dims: [1, 4, 5, 6] } });
@@ -152,7 +152,7 @@ describe('heat heads: graph contract', () => {
     }
   });
 
-  it('probabilities output is the softmax [N, C, H, W] when requested', async () => {
+  it('probabilities: softmax on request', async () => {
     const z = normals(rng(4), 2 * 3 * 4 * 5);
     const d = { n: 2, c: 3, h: 4, w: 5 };
     const out = await runHead(buildHeatHead({ outputs: ['probabilities', 'prediction'] }).bytes, { logits: { data: z, dims: [2, 3, 4, 5] } });
@@ -161,7 +161,7 @@ describe('heat heads: graph contract', () => {
     assert.deepStrictEqual(Object.keys(out).sort(), ['prediction', 'probabilities']);
   });
 
-  it('sml: standardized max logit per predicted class', async () => {
+  it('sml: per predicted class', async () => {
     const stats = randomStatistics(rng(9), 4, 3);
     const maxLogit = { mean: Float64Array.of(2, 3, -1, 0.5), std: Float64Array.of(0.5, 2, 1, 0.25) };
     const z = normals(rng(10), 2 * 4 * 5 * 7, 2);
@@ -170,7 +170,7 @@ describe('heat heads: graph contract', () => {
     assert.deepStrictEqual(Object.keys(out).sort(), ['max_logit', 'sml']);
   });
 
-  it('one graph serves two image sizes (symbolic N, H, W)', async () => {
+  it('dynamic size: one graph, two sizes', async () => {
     const stats = randomStatistics(rng(5), 3, 4);
     const head = buildHeatHead({ statistics: stats });
     for (const [h, w, fh, fw] of [[8, 8, 2, 2], [6, 14, 3, 7]]) {
@@ -183,7 +183,7 @@ describe('heat heads: graph contract', () => {
     }
   });
 
-  it('variants share one graph with suffixed outputs', async () => {
+  it('variants: suffixed outputs, one graph', async () => {
     const stats = randomStatistics(rng(6), 4, 5);
     const head = buildHeatHeads([
       { suffix: '_a', temperature: 1, statistics: stats },

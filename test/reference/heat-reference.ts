@@ -246,7 +246,7 @@ export function refHeat(
   return out;
 }
 
-/** The guide's EMA normaliser, updated then applied, with torch's unbiased std, in float64. */
+/** EMA normaliser of the HEAT method, updated then applied, with torch's unbiased std, in float64. */
 export class RefAdaptiveNormalizer {
   mean?: number;
   std?: number;

@@ -1,7 +1,7 @@
 /**
  * Reliability weights and the HEAT combination.
  *
- * Reliability weights (the guide's), before normalisation:
+ * Reliability weights of the HEAT method, before normalisation:
  *   w_E ∝ 1 / (H + 1e-6) with the softmax entropy H = −Σ_c p_c·log(p_c + 1e-8)  (confident pixel → trust energy)
  *   w_M ∝ 1
  *   w_S ∝ 1 / (v + 1e-6) with v = Σ_c avgpool_3((p_c − mean_c p)²)              (padding as configured)
@@ -9,10 +9,10 @@
  * A component left out of the combination (Mahalanobis without statistics) gets weight 0 and the
  * others are renormalised among themselves.
  *
- * HEAT = Σ_i w_i·s_i with s_E = +E (energy, higher = more anomalous; the guide's −E is the wrong sign),
- * s_M = M and s_S = −S (the spatial anomaly score). Modes:
- *   'reliability'  raw s_i, reliability weights (the guide's combination);
- *   'standardized' s_i replaced by (s_i − mean_i)/std_i with given constants, reliability weights;
+ * HEAT = Σ_i w_i·s_i with s_E = +E, s_M = M and s_S = −S (the spatial anomaly score). The energy enters
+ * with a plus sign because higher energy means more anomalous, so −E would invert its ranking. Modes:
+ *   'reliability'  raw s_i, reliability weights (the original HEAT combination).
+ *   'standardized' s_i replaced by (s_i − mean_i)/std_i with given constants, reliability weights.
  *   'equal'        standardised s_i, equal weights 1/n.
  * HEAT is oriented like its parts: higher = more anomalous.
  */

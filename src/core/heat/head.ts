@@ -48,7 +48,7 @@ export interface HeatHeadOptions {
   kernelSize?: number;
   /** Spatial consistency variant (default 'kl'). */
   spatialMethod?: SpatialMethod;
-  /** Neighbourhood padding (default 'exclude'); 'zero' reproduces the guide's border bias. */
+  /** Neighbourhood padding (default 'exclude'). 'zero' counts padded zeros, as torch avg_pool2d does by default. */
   padding?: Padding;
   /** Covariance used by Mahalanobis (default 'tied'). */
   covariance?: CovarianceMode;

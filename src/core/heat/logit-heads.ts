@@ -8,7 +8,7 @@
 import { HeadContext } from './context';
 import { ElemType } from './graph';
 
-/** Entropy epsilon inside the logarithm, as in the guide's reliability weight: −Σ p·log(p + 1e-8). */
+/** Entropy epsilon inside the logarithm of the energy reliability weight: −Σ p·log(p + 1e-8). */
 export const ENTROPY_EPSILON = 1e-8;
 
 /**

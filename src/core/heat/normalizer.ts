@@ -3,7 +3,7 @@
  *
  *  - 'adaptive': exponential moving average of the batch mean and standard deviation. For each batch,
  *    first UPDATE the state (the first batch initialises it; later ones give
- *    state = alpha·state + (1 − alpha)·batch), THEN APPLY (x − mean)/(std + 1e-6), in the guide's order.
+ *    state = alpha·state + (1 − alpha)·batch), THEN APPLY (x − mean)/(std + 1e-6), so a batch is normalised with statistics that include it.
  *    The batch std is the unbiased one (divides by n − 1, as torch's Tensor.std()). alpha = 0 therefore
  *    standardises every batch by its own statistics; it does not switch adaptation off.
  *  - 'fixed': (x − mean)/(std + 1e-6) with a given mean and std (for example from a calibration split).
@@ -14,7 +14,7 @@ import { HeatError } from '../errors';
 
 export type NormalizationMode = 'adaptive' | 'fixed' | 'none';
 
-/** Added to the std before dividing, as in the guide. */
+/** Epsilon added to the std before dividing. */
 export const NORMALIZER_EPSILON = 1e-6;
 
 export interface NormalizerOptions {

@@ -1,8 +1,8 @@
 /**
  * Spatial consistency of the softmax p with its k × k neighbourhood, and the spatial reliability
  * weight's local deviation. Neighbourhood means use `avgPool` (see HeadContext): with padding
- * 'exclude' only cells inside the image are averaged; 'zero' counts padded zeros and reproduces the
- * guide's code, which biases borders (a uniform map gets KL ln(9/4) ≈ 0.811 at corners for k = 3).
+ * 'exclude' only cells inside the image are averaged. 'zero' counts padded zeros (torch avg_pool2d's
+ * default), which biases borders: a uniform map gets KL ln(9/4) ≈ 0.811 at corners for k = 3.
  */
 import { HeadContext } from './context';
 import { logProbability, softmax, squeeze } from './logit-heads';
@@ -45,7 +45,7 @@ function pooledSoftmax(ctx: HeadContext, kernelSize: number, padding: Padding): 
 }
 
 /**
- * Local deviation used by the spatial reliability weight, following the guide:
+ * Local deviation used by the spatial reliability weight of the HEAT method:
  * v = Σ_c avgpool_3((p_c − mean_c p)²), with the configured padding, [N, H, W]. The class sum is taken
  * before the pooling (equal by linearity), so one channel is pooled instead of C.
  */
