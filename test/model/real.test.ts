@@ -38,27 +38,32 @@ describe('model on real models', function () {
     await session.release();
   });
 
-  it('DeepLabV3 (opset 9) scores through two sessions with NHWC logits transposed for the head', async function () {
+  it('DeepLabV3 (opset 9) merged equals two-session on a frame', async function () {
     requireFile(this, DEEPLAB);
     const frame = firstFrame();
     if (!frame) { console.log(`    skipped: no RoadAnomaly frames under ${FRAMES}`); this.skip(); }
     const loaded = await loadModel(DEEPLAB);
-    assert.match(relabelBlocker(loaded.proto, 17) ?? '', /opset 10|opset 11/);
+    // Its Clip and Upsample nodes are rewritten for opset 17, so the head merges.
+    assert.equal(relabelBlocker(loaded.proto, 17), undefined);
+    const bindings = { logits: { tensor: 'ResizeBilinear_3', layout: 'NHWC' as const }, features: { tensor: 'Relu__94:0', layout: 'NCHW' as const } };
     const log = memoryLogger();
-    const pipeline = await ScoringPipeline.create(loaded, testHead(), {
-      logits: { tensor: 'ResizeBilinear_3', layout: 'NHWC' },
-      features: { tensor: 'Relu__94:0', layout: 'NCHW' },
-    }, { provider: 'cpu', keepOutputs: ['ResizeBilinear_3'], log });
-    assert.equal(pipeline.mode, 'two-session');
+    const merged = await ScoringPipeline.create(loaded, testHead(), bindings, { provider: 'cpu', keepOutputs: ['ResizeBilinear_3'], log });
+    const split = await ScoringPipeline.create(loaded, testHead(), bindings, { provider: 'cpu', keepOutputs: ['ResizeBilinear_3'], forceTwoSession: true });
+    assert.deepEqual([merged.mode, split.mode], ['merged', 'two-session']);
 
     const inspection = await listTensors(loaded, { measure: false });
     const image = await decodeImage(frame!, log);
     const { tensor } = await preprocess(image, { channelOrder: 'RGB', scale: 1 / 127.5, mean: [1, 1, 1], std: [1, 1, 1], inputSize: null, inputLayout: 'auto' }, inspection.inputs[0]);
-    const out = await pipeline.run({ sub_7: tensor });
-    assert.deepEqual([...out.max_logit.dims], [1, 257, 257]);
-    assert.deepEqual([...out.feature_max.dims], [1, 33, 33]);
-    assertClose(out.max_logit.data as Float32Array, maxOverLastAxis(out.ResizeBilinear_3.data as Float32Array, 257 * 257, 21), 1e-6, 'max_logit');
-    await pipeline.release();
+    const a = await merged.run({ sub_7: tensor });
+    const b = await split.run({ sub_7: tensor });
+    assert.deepEqual([...a.max_logit.dims], [1, 257, 257]);
+    assert.deepEqual([...a.feature_max.dims], [1, 33, 33]);
+    assertClose(b.max_logit.data as Float32Array, maxOverLastAxis(b.ResizeBilinear_3.data as Float32Array, 257 * 257, 21), 1e-6, 'two-session max_logit');
+    for (const name of ['max_logit', 'feature_max', 'probabilities', 'ResizeBilinear_3']) {
+      assertClose(a[name].data as Float32Array, b[name].data as Float32Array, 1e-5, `merged ${name}`);
+    }
+    await merged.release();
+    await split.release();
   });
 
   it('road-segmentation-adas (opset 11) merges once tensor ranks show its Softmax is on the last axis', async function () {

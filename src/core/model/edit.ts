@@ -6,6 +6,7 @@
 import { HeatError } from '../errors';
 import type { Layout } from '../tensor';
 import { declaredValues, defaultOpset, initializerNames, makeValueInfo, onnx, toNumber, valueDtype, valueShape } from './onnx';
+import { upgradeOpset } from './opset';
 
 /** Shallow copy of a model with its graph replaced by `graph` fields. */
 function withGraph(model: onnx.IModelProto, graph: onnx.IGraphProto): onnx.ModelProto {
@@ -68,68 +69,13 @@ export interface MergedModel {
 }
 
 /**
- * Default-domain ops whose definition changed incompatibly at the listed opset versions: a model using one of
- * them cannot be relabelled across that version without changing its meaning or failing to load. Versions
- * that only added types or optional inputs are not listed. Softmax-family changes matter only off the last axis.
- */
-const BREAKING_VERSIONS: Record<string, number[]> = {
-  Add: [7], Sub: [7], Mul: [7], Div: [7], Pow: [7], And: [7], Or: [7], Xor: [7], Equal: [7], Greater: [7], Less: [7],
-  BatchNormalization: [7, 9], Dropout: [7, 10, 12], Reshape: [5], Upsample: [9, 10], Slice: [10], TopK: [10],
-  Resize: [11], Clip: [11], Pad: [11], Scatter: [11], Concat: [4],
-  Squeeze: [13], Unsqueeze: [13], ReduceSum: [13], Split: [13, 18],
-  ReduceMax: [18], ReduceMin: [18], ReduceMean: [18], ReduceProd: [18], ReduceL1: [18], ReduceL2: [18],
-  ReduceLogSum: [18], ReduceLogSumExp: [18], ReduceSumSquare: [18],
-  Softmax: [13], LogSoftmax: [13], Hardmax: [13],
-  If: [11, 13], Loop: [11, 13], Scan: [8, 9, 11],
-};
-
-/**
- * Returns why the model's default opset cannot be raised to `to` by relabelling, or undefined when it can.
- * `ranks` (tensor name → rank) lets a Softmax on the last axis pass; without it such a Softmax blocks.
- */
-export function relabelBlocker(model: onnx.IModelProto, to: number, ranks?: Map<string, number>): string | undefined {
-  const from = defaultOpset(model);
-  if (from >= to) return undefined;
-  for (const node of model.graph?.node ?? []) {
-    if (node.domain && node.domain !== 'ai.onnx') continue;
-    const op = node.opType ?? '';
-    const breaking = (BREAKING_VERSIONS[op] ?? []).filter((v) => v > from && v <= to);
-    if (breaking.length === 0) continue;
-    if (SOFTMAX_FAMILY.has(op) && breaking.length === 1 && softmaxOnLastAxis(node, from, ranks)) continue;
-    return `${op} node "${node.name}" changed meaning at opset ${breaking[0]}`;
-  }
-  return undefined;
-}
-
-const SOFTMAX_FAMILY = new Set(['Softmax', 'LogSoftmax', 'Hardmax']);
-
-/** Inputs of the default-domain Softmax-family nodes: the tensors whose rank decides whether relabelling is safe. */
-export function softmaxInputs(model: onnx.IModelProto): string[] {
-  return (model.graph?.node ?? [])
-    .filter((n) => (!n.domain || n.domain === 'ai.onnx') && SOFTMAX_FAMILY.has(n.opType ?? '') && n.input?.[0])
-    .map((n) => n.input![0]);
-}
-
-function softmaxOnLastAxis(node: onnx.INodeProto, opset: number, ranks?: Map<string, number>): boolean {
-  const attribute = (node.attribute ?? []).find((a) => a.name === 'axis');
-  // Before opset 13 the default axis is 1 (flatten to 2-D from axis 1); from 13 it is -1.
-  let axis = opset < 13 ? 1 : -1;
-  if (attribute) axis = toNumber(attribute.i);
-  if (axis === -1) return true;
-  const rank = ranks?.get(node.input?.[0] ?? '');
-  return rank !== undefined && axis === rank - 1;
-}
-
-/**
  * Merges `head` after `model`: each head input is wired to its bound model tensor (through a Transpose for
  * NHWC tensors), every head name gets `options.prefix`, and the graph outputs become the head outputs plus
- * `keepOutputs`. The model's default opset is raised to the head's; call relabelBlocker first, this function
- * throws when the raise is unsafe. Other domains are united; a domain both import at different versions throws.
+ * `keepOutputs`. The model's default opset is raised to the head's (opset.ts). Call relabelBlocker first, since
+ * this function throws when the raise is unsafe. Other domains are united; a domain both import at different versions throws.
  */
 export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindings: Record<string, HeadBinding>, options: MergeOptions, ranks?: Map<string, number>): MergedModel {
-  const headOpset = defaultOpset(head);
-  const blocker = relabelBlocker(model, headOpset, ranks);
-  if (blocker) throw new Error(`Cannot merge the head into a model at opset ${defaultOpset(model)}: ${blocker}. Use the two-session pipeline.`);
+  model = upgradeOpset(model, defaultOpset(head), ranks);
 
   const graph = model.graph ?? {};
   const headGraph = head.graph ?? {};

@@ -2,7 +2,8 @@
 export { loadModel, modelFromBytes, type LoadedModel } from './load';
 export { graphTensors, listTensors, ranksOf, probeFeeds, describeProbabilities, PROBE_SIDE, type ListOptions } from './tensors';
 export { resolveLayer, resolveLogits, moduleOfNode, modulePaths, closestNames, type ResolvedLayer } from './layer';
-export { addOutputs, mergeHead, relabelBlocker, softmaxInputs, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
+export { relabelBlocker, softmaxInputs, upgradeOpset } from './opset';
+export { addOutputs, mergeHead, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
 export { ScoringPipeline, type PipelineOptions } from './pipeline';
 export { createSession, autoProviders, providerAvailable, type ModelSession, type ProviderName, type ProviderSetting } from './session';
 export { decideLayouts, detectInputLayout, detectTensorLayout, type ModelLayouts, type LayoutDecision, type LayoutSetting, type TensorLayoutHints } from './layout';
