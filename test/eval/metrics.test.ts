@@ -283,7 +283,7 @@ describe('eval/metrics: histogram mode', () => {
     }
     assert.deepEqual(histogram.metrics.perImage, exact.metrics.perImage, 'per-image metrics stay exact');
     for (const curve of [exact.curves.roc, exact.curves.pr, histogram.curves.roc, histogram.curves.pr]) {
-      assert.ok(curve.length > 50 && curve.length <= 514, `${curve.length} curve points`);
+      assert.ok(curve.length > 50 && curve.length <= 512, `${curve.length} curve points`);
     }
     assert.deepEqual(histogram.counts, exact.counts);
   });

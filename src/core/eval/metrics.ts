@@ -31,7 +31,7 @@ const CHUNK = 1 << 20;
 export interface MetricsOptions {
   /** Pooled pixels kept exactly before switching to the histogram (`heat.eval.maxExactPixels`). */
   maxExactPixels?: number;
-  /** Curves get a point whenever a coordinate moved by 1/curveSteps (at most 2·curveSteps + 2 points). */
+  /** Curves get a point whenever a coordinate moved by 1/curveSteps, so at most 2·curveSteps + 2 points (default 255: 512). */
   curveSteps?: number;
   /** Bins of the known-vs-anomaly score histogram drawn in reports. */
   plotBins?: number;
@@ -191,7 +191,7 @@ export class MetricAccumulator {
 
   constructor(readonly method: string, options: MetricsOptions = {}) {
     this.maxExactPixels = options.maxExactPixels ?? DEFAULT_MAX_EXACT_PIXELS;
-    this.curveSteps = options.curveSteps ?? 256;
+    this.curveSteps = options.curveSteps ?? 255;
     this.plotBins = options.plotBins ?? 60;
     if (!(this.maxExactPixels >= 1)) {
       throw new HeatError(`heat.eval.maxExactPixels is ${this.maxExactPixels}.`, 'Set it to a positive integer (default 10000000).');
