@@ -171,6 +171,28 @@ describe('stats computeStatistics', function () {
     assert.deepEqual(stats.metadata.regularization, { epsilon: 1e-4, mode: 'absolute' });
     assert.equal(stats.lowRank!.rank, 2);
     assert.equal(report.covariances[0].name, 'tied');
+    assert.equal(stats.classCovariances, undefined, 'class-wise only when heat.statistics.covariance asks for it');
+    assert.equal(report.covariances.length, 1);
+  });
+
+  it('class-wise covariances are written when the sweep grid includes them, and equal M2_c / (n_c − 1)', async () => {
+    const out = path.join(fixture.dir, 'classwise.safetensors');
+    await computeStatistics(configFor(fixture.dir, { 'heat.sweep.grid': { covariance: ['tied', 'classwise'] } }), { out, scatterPrecision: 'float64' });
+    const stats = await readStatistics(out);
+    const blockClass = (k: number, by: number, bx: number) => {
+      const values = [0, 1].flatMap((dy) => [0, 1].map((dx) => fixture.labels[k][(2 * by + dy) * W + 2 * bx + dx]));
+      return values.every((v) => v === values[0]) && values[0] < C ? values[0] : -1;
+    };
+    const rows: number[][] = [];
+    outputs.forEach(({ features }, k) => {
+      for (let by = 0; by < H / 2; by++) for (let bx = 0; bx < W / 2; bx++) {
+        if (blockClass(k, by, bx) === 2) rows.push(Array.from({ length: D }, (_, i) => features[i * (H / 2) * (W / 2) + by * (W / 2) + bx]));
+      }
+    });
+    const mean = Array.from({ length: D }, (_, i) => rows.reduce((a, r) => a + r[i], 0) / rows.length);
+    const cov = Array.from({ length: D * D }, (_, ij) => rows.reduce((a, r) => a + (r[Math.floor(ij / D)] - mean[Math.floor(ij / D)]) * (r[ij % D] - mean[ij % D]), 0) / (rows.length - 1));
+    assert.ok(maxRelativeError(stats.classCovariances!.subarray(2 * D * D, 3 * D * D), cov) < 1e-9);
+    assert.equal(stats.classPrecisions!.length, C * D * D);
   });
 
   it('prediction labels: confident argmax cells only, reduced by purity', async () => {
@@ -198,7 +220,7 @@ describe('stats computeStatistics', function () {
   });
 
   it('shards 0/3, 1/3, 2/3 merged equal one pass within 1e-9', async () => {
-    const config = configFor(fixture.dir);
+    const config = configFor(fixture.dir, { 'heat.statistics.covariance': 'classwise' });
     const single = path.join(fixture.dir, 'single.safetensors');
     await computeStatistics(config, { out: single });
     const shardFiles: string[] = [];
@@ -225,7 +247,7 @@ describe('stats computeStatistics', function () {
 
     await assert.rejects(mergeStatisticsFiles(shardFiles.slice(0, 2), merged), /Shard 1\/3 is missing/);
     await assert.rejects(mergeStatisticsFiles([shardFiles[0], shardFiles[0], shardFiles[1]], merged), /given twice/);
-    const odd = (await computeStatistics(configFor(fixture.dir, { 'heat.statistics.purity': 0.5 }), { shard: [1, 3], out: path.join(fixture.dir, 'odd.safetensors') })).out;
+    const odd = (await computeStatistics(configFor(fixture.dir, { 'heat.statistics.covariance': 'classwise', 'heat.statistics.purity': 0.5 }), { shard: [1, 3], out: path.join(fixture.dir, 'odd.safetensors') })).out;
     await assert.rejects(mergeStatisticsFiles([shardFiles[0], odd, shardFiles[2]], merged), (e: unknown) => e instanceof HeatError && /differs from .* in labelMapping/.test(e.message));
     await assert.rejects(mergeStatisticsFiles([single], merged), /not a partial shard file/);
   });

@@ -53,7 +53,7 @@ export interface StatisticsReport {
   /** Spectrum of each regularised covariance (final files only). */
   covariances: CovarianceReport[];
   warnings: string[];
-  /** Seconds: the image pass, the finalisation, and all. */
+  /** Seconds: the image loop (model runs, labels, moments), the finalisation, and all including setup and writing. */
   seconds: { pass: number; finalize: number; total: number };
 }
 
@@ -89,6 +89,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
   let mapping: LabelMapping | undefined;
   let classNames: string[] = get<string[]>(config, 'heat.model.classNames');
 
+  const passStarted = performance.now();
   try {
     progress.report(0, samples.length, 'statistics');
     for (let k = 0; k < samples.length; k++) {
@@ -134,7 +135,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
   if (!moments || !maxLogit) {
     throw new HeatError(`Shard ${shard![0]}/${shard![1]} has no images, so it has nothing to write.`, `Use at most ${all.length} shards for ${all.length} images.`);
   }
-  const passSeconds = (performance.now() - started) / 1000;
+  const passSeconds = (performance.now() - passStarted) / 1000;
 
   const warnings: string[] = [];
   if (tally.unknown > 0) warnings.push(`${tally.unknown} feature cells carried label values outside the classes (${[...tally.unknownValues].join(', ')}) and were left out.`);
@@ -154,6 +155,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
     imageCount: samples.length,
     createdAt: new Date().toISOString(),
     rank: get<number>(config, 'heat.statistics.rank'),
+    classwise: wantsClasswise(config),
     split,
     scatterPrecision: engine.precision,
   };
@@ -217,6 +219,7 @@ async function finishStatistics(
     regularizationMode: metadata.regularization.mode,
     rank: typeof metadata.rank === 'number' ? metadata.rank : 256,
     classNames: names,
+    classwise: metadata.classwise !== false,
   });
   throwIfCancelled(options.signal, 'Computing statistics');
   const std = maxLogit.m2.map((m2, c) => (maxLogit.counts[c] > 1 ? Math.sqrt(m2 / (maxLogit.counts[c] - 1)) : 0));
@@ -236,7 +239,7 @@ async function finishStatistics(
 
 /** Shards merge only when they come from the same model, layer, classes, labels, preprocessing and settings. */
 function checkShardsAgree(partials: { file: string; partial: PartialStatistics }[]): void {
-  const keys = ['modelSha256', 'featureTensor', 'dim', 'classNames', 'labelMapping', 'preprocessing', 'labelSource', 'regularization', 'rank', 'split', 'scatterPrecision'];
+  const keys = ['modelSha256', 'featureTensor', 'dim', 'classNames', 'labelMapping', 'preprocessing', 'labelSource', 'regularization', 'rank', 'classwise', 'split', 'scatterPrecision'];
   const [reference, ...others] = partials;
   for (const other of others) {
     for (const key of keys) {
@@ -261,6 +264,16 @@ function checkShardsAgree(partials: { file: string; partial: PartialStatistics }
     throw new HeatError(`Shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing; the merge would not equal one pass over the split.`,
       'Pass every shard file written by "heat-lens stats --shard i/N".');
   }
+}
+
+/**
+ * Class-wise covariances are finalised only when heat.statistics.covariance or the sweep grid asks for them,
+ * since each costs a D×D inversion and spectrum; tied and low-rank are always written.
+ */
+function wantsClasswise(config: HeatConfig): boolean {
+  if (get<string>(config, 'heat.statistics.covariance') === 'classwise') return true;
+  const grid = get<Record<string, unknown>>(config, 'heat.sweep.grid');
+  return Array.isArray(grid.covariance) && grid.covariance.includes('classwise');
 }
 
 function outputPath(config: HeatConfig, out: string | undefined, shard: [number, number] | undefined): string {

@@ -20,6 +20,12 @@ export interface FinalizeOptions {
   rank: number;
   /** Class names for messages; class ids are used where a name is missing. */
   classNames?: readonly string[];
+  /**
+   * Also compute class-wise covariances and precisions (default true). Each costs a D×D inversion and
+   * eigenvalue computation (about 1.5 s at D = 1024), so `heat-lens stats` includes them only when the
+   * configuration asks for the class-wise Mahalanobis distance.
+   */
+  classwise?: boolean;
 }
 
 /** Spectrum of one regularised covariance. */
@@ -85,10 +91,11 @@ export function finalizeStatistics(moments: ClassMoments, options: FinalizeOptio
   // Stored as [D, k] with column j the j-th eigenvector; symmetricEigen returns vectors as rows.
   for (let j = 0; j < rank; j++) for (let i = 0; i < d; i++) lowRank.vectors[i * rank + j] = tied.eigenvectors![j * d + i];
 
-  const classCovariances = new Float64Array(classCount * d * d);
-  const classPrecisions = new Float64Array(classCount * d * d);
+  const classwise = options.classwise ?? true;
+  const classCovariances = classwise ? new Float64Array(classCount * d * d) : undefined;
+  const classPrecisions = classwise ? new Float64Array(classCount * d * d) : undefined;
   const singletons: number[] = [];
-  for (let c = 0; c < classCount; c++) {
+  for (let c = 0; classCovariances && classPrecisions && c < classCount; c++) {
     const n = moments.counts[c];
     if (n === 0) continue;
     const covariance = classCovariances.subarray(c * d * d, (c + 1) * d * d);

@@ -11,7 +11,9 @@ export {
 export { finalizeStatistics, type CovarianceReport, type FinalizeOptions, type FinalizedStatistics } from './finalize';
 export { cholesky, invertSpd, symmetricEigen } from './linalg';
 export { MIXED, reduceLabels, toClassCells } from './purity';
+export { benchmarkStatistics, type StatisticsBenchOptions, type StatisticsBenchResult } from './bench';
 export { formatStatisticsReport } from './report';
 export { decodeSafetensors, encodeSafetensors, type NamedTensor, type SafetensorsContent } from './safetensors';
 export { ScatterEngine, scatterGraph, type ScatterPrecision } from './scatter';
+export { linearSegmentationModel, resnetLikeModel, SYNTHETIC_FEATURES, SYNTHETIC_LOGITS, type LinearModelWeights } from './synthetic';
 export type { ClassStatistics, StatisticsMetadata } from './types';

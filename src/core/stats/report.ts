@@ -22,6 +22,9 @@ export function formatStatisticsReport(report: StatisticsReport): string[] {
         `${r.nullDimensions > 0 ? `  rank-deficient by ${r.nullDimensions}` : ''}`);
     }
   }
+  if (report.kind === 'final' && !report.covariances.some((r) => r.name.startsWith('class '))) {
+    lines.push('  class-wise covariances not computed (set heat.statistics.covariance to "classwise" to include them)');
+  }
   lines.push(`  time: ${report.seconds.pass.toFixed(1)} s pass, ${report.seconds.finalize.toFixed(1)} s finalisation, ${report.seconds.total.toFixed(1)} s total` +
     `${report.images > 0 && report.seconds.pass > 0 ? ` (${(report.images / report.seconds.pass).toFixed(2)} images/s)` : ''}`);
   return lines;
