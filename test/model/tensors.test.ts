@@ -118,6 +118,8 @@ describe('model/listTensors', () => {
     const context: CommandContext = { log: memoryLogger(), progress: noProgress, signal: new AbortController().signal, cwd: process.cwd(), print: (l) => printed.push(l) };
     assert.equal(await inspectCommand.run([TINY], context), 0);
     assert.ok(printed.includes('  /backbone/layer3/layer3.1/relu/Relu_output_0  Relu  [1, 16, 8, 12]*  float32'), printed.join('\n'));
+    assert.ok(printed.includes('Layout of input image: NCHW (axis 1 has 3 channels); override with heat.model.inputLayout.'), printed.join('\n'));
+    assert.ok(printed.some((l) => l.startsWith('Layout of output logits: NCHW')), printed.join('\n'));
   });
 });
 

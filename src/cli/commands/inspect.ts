@@ -1,5 +1,5 @@
 import type { TensorInfo } from '../../core/api';
-import { loadModel, listTensors } from '../../core/model';
+import { detectInputLayout, detectTensorLayout, loadModel, listTensors } from '../../core/model';
 import { parseArgs } from '../args';
 import type { Command } from '../context';
 
@@ -10,6 +10,22 @@ function formatShape(shape: TensorInfo['shape']): string {
 function tensorLine(t: TensorInfo): string {
   const shape = `${formatShape(t.shape)}${t.measured ? '*' : ''}`;
   return `  ${t.name}  ${t.op || '-'}  ${shape}  ${t.dtype}`;
+}
+
+/** Describes the detected layout of each rank-4 input and output, the defaults heat.model.*Layout override. */
+function layoutLines(inputs: TensorInfo[], outputs: TensorInfo[]): string[] {
+  const lines: string[] = [];
+  for (const input of inputs) {
+    if (input.shape?.length !== 4) continue;
+    const decision = detectInputLayout(input.shape);
+    lines.push(`Layout of input ${input.name}: ${decision.layout} (${decision.reason}); override with heat.model.inputLayout.`);
+  }
+  for (const output of outputs) {
+    if (output.shape?.length !== 4) continue;
+    const decision = detectTensorLayout(output.shape);
+    lines.push(`Layout of output ${output.name}: ${decision.layout} (${decision.reason}); override with heat.model.logitsLayout.`);
+  }
+  return lines;
 }
 
 /** `heat-lens inspect MODEL.onnx [--json]`: every input, output and intermediate tensor with producer and shape. */
@@ -47,6 +63,7 @@ export const inspectCommand: Command = {
     if ([...inspection.outputs, ...inspection.intermediates].some((t) => t.measured)) {
       context.print('* shape measured on a zero input of the size shown under Inputs, with dynamic sizes set to 1 for the batch and 256 otherwise.');
     }
+    for (const line of layoutLines(inspection.inputs, inspection.outputs)) context.print(line);
     for (const warning of inspection.warnings) context.log.warn(warning);
     return 0;
   },

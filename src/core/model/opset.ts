@@ -209,8 +209,8 @@ export function softmaxInputs(model: onnx.IModelProto): string[] {
 function softmaxOnLastAxis(node: onnx.INodeProto, opset: number, ranks?: Map<string, number>): boolean {
   // Before opset 13 the default axis is 1 (flatten to 2-D from axis 1); from 13 it is -1.
   let axis = opset < 13 ? 1 : -1;
-  const given = attribute(node, 'axis');
-  if (given) axis = toNumber(given.i);
+  const axisAttribute = attribute(node, 'axis');
+  if (axisAttribute) axis = toNumber(axisAttribute.i);
   if (axis === -1) return true;
   const rank = ranks?.get(node.input?.[0] ?? '');
   return rank !== undefined && axis === rank - 1;
