@@ -266,7 +266,14 @@ describe('eval/metrics: histogram mode', () => {
       for (let i = 5; i < PIXELS; i += 101) labels[i] = 255;
       accumulator.add(scores, labels);
     }
-    return accumulator.finish();
+    const evaluation = accumulator.finish();
+    finishedRuns.set(evaluation, accumulator);
+    return evaluation;
+  }
+
+  const finishedRuns = new Map<MethodEvaluation, MetricAccumulator>();
+  function runThreshold(evaluation: MethodEvaluation, threshold: number) {
+    return finishedRuns.get(evaluation)!.thresholdStats(threshold);
   }
 
   it('10^6 random pixels: histogram metrics lie within their stated bound of the exact ones', () => {
@@ -286,6 +293,23 @@ describe('eval/metrics: histogram mode', () => {
       assert.ok(curve.length > 50 && curve.length <= 512, `${curve.length} curve points`);
     }
     assert.deepEqual(histogram.counts, exact.counts);
+  });
+
+  it('a threshold inside a bin: counts within the stated uncertain pixels of the exact ones', () => {
+    const exact = run(10_000_000);
+    const histogram = run(150_000);
+    for (const threshold of [0.3, 1.2345, 2]) {
+      const e = runThreshold(exact, threshold);
+      const h = runThreshold(histogram, threshold);
+      const uncertain = h.uncertainPixels;
+      assert.ok(e.truePositives <= h.truePositives && h.truePositives - e.truePositives <= uncertain, `TP at ${threshold}`);
+      assert.ok(e.falsePositives <= h.falsePositives && h.falsePositives - e.falsePositives <= uncertain, `FP at ${threshold}`);
+    }
+  });
+
+  it('the F1-optimal threshold of histogram mode is a bin edge, so applying it is exact', () => {
+    const histogram = run(150_000);
+    assert.equal(histogram.bestF1!.uncertainPixels, 0);
   });
 
   it('switching keeps the pixels collected before the limit (all counted in the histogram)', () => {
