@@ -179,6 +179,8 @@ describe('heat heads: bad input', () => {
     ['sml without max-logit statistics', () => buildHeatHead({ statistics: stats, outputs: ['sml'] }), /max_logit_mean/],
     ['sml with a zero std', () => buildHeatHead({ statistics: { ...stats, maxLogit: { mean: new Float64Array(3), std: Float64Array.of(1, 0, 1) } }, outputs: ['sml'] }), /Class 1 has max-logit mean 0 and std 0/],
     ['unknown output', () => buildHeatHead({ outputs: ['energy', 'odin' as never] }), /Invalid value "odin" for outputs/],
+    ['statistics for another class count', () => buildHeatHead({ statistics: stats, classCount: 19 }), /describe 3 classes but the model has 19/],
+    ['two layers on one features input', () => buildHeatHeads([{ suffix: '_a', statistics: stats }, { suffix: '_b', statistics: randomStatistics(rng(82), 3, 5) }]), /feature dimensions 4 and 5/],
     ['duplicate variant suffix', () => buildHeatHeads([{ suffix: '_a' }, { suffix: '_a', temperature: 2 }]), /share a suffix/],
   ];
   for (const [name, build, message] of cases) {

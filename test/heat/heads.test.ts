@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import * as ort from 'onnxruntime-node';
 import { buildHeatHead, buildHeatHeads, HeatHeadOptions } from '../../src/core/heat';
 import type { ClassStatistics } from '../../src/core/stats/types';
 import {
@@ -42,7 +43,7 @@ function reference(z: Float32Array, f: Float32Array, s: Size, o: ResolvedForTest
   return maps;
 }
 
-type ResolvedForTest = Required<Omit<HeatHeadOptions, 'statistics' | 'outputs' | 'classCount' | 'standardization'>>;
+type ResolvedForTest = Required<Omit<HeatHeadOptions, 'statistics' | 'outputs' | 'classCount' | 'standardization' | 'featuresInput'>>;
 
 const DEFAULTS: ResolvedForTest = {
   temperature: 1, kernelSize: 3, spatialMethod: 'kl', padding: 'exclude', covariance: 'tied',
@@ -205,5 +206,26 @@ describe('heat heads: graph contract', () => {
     const m = refBilinear(refMahalanobisCoarse(f, fd, stats, 'classwise'), 1, 3, 4, 6, 8);
     const heat = refHeat({ energy: refEnergy(z, d, 2), mahalanobis: m, spatial: refSpatial(z, d, 3, 'variance', 'zero') }, w, ['energy', 'mahalanobis', 'spatial']);
     assertClose(out.heat_b.data as Float32Array, heat, 'heat_b');
+  });
+
+  it('variants: two feature layers, two inputs', async () => {
+    const layer3 = randomStatistics(rng(63), 3, 4);
+    const layer4 = randomStatistics(rng(64), 3, 6);
+    const head = buildHeatHeads([
+      { suffix: '_l3', statistics: layer3, outputs: ['mahalanobis'] },
+      { suffix: '_l4', statistics: layer4, featuresInput: 'features_l4', outputs: ['mahalanobis'] },
+    ]);
+    assert.deepStrictEqual(head.inputs, ['logits', 'features', 'features_l4']);
+    const f3 = normals(rng(65), 4 * 2 * 3);
+    const f4 = normals(rng(66), 6 * 4 * 6);
+    const session = await ort.InferenceSession.create(head.bytes);
+    const out = await session.run({
+      logits: new ort.Tensor('float32', new Float32Array(3 * 4 * 6), [1, 3, 4, 6]),
+      features: new ort.Tensor('float32', f3, [1, 4, 2, 3]),
+      features_l4: new ort.Tensor('float32', f4, [1, 6, 4, 6]),
+    });
+    await session.release();
+    assertClose(out.mahalanobis_l3.data as Float32Array, refBilinear(refMahalanobisCoarse(f3, { n: 1, c: 4, h: 2, w: 3 }, layer3, 'tied'), 1, 2, 3, 4, 6), 'layer 3');
+    assertClose(out.mahalanobis_l4.data as Float32Array, refMahalanobisCoarse(f4, { n: 1, c: 6, h: 4, w: 6 }, layer4, 'tied'), 'layer 4');
   });
 });

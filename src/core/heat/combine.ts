@@ -34,7 +34,7 @@ export interface ComponentStandardization {
   std: number;
 }
 
-/** Per-pixel weights [N, H, W] for every component; 0 for components not combined. */
+/** Per-pixel weights [N, H, W] for every component, 0 for components that are not combined. */
 export type ComponentWeights = Record<HeatComponent, string>;
 
 /** Reliability weights normalised over `components` (a non-empty subset). */
@@ -76,7 +76,7 @@ export function equalWeights(ctx: HeadContext, components: readonly HeatComponen
   return { energy: weight('energy'), mahalanobis: weight('mahalanobis'), spatial: weight('spatial') };
 }
 
-/** HEAT = Σ_i w_i·s_i over the combined components; scores are z-scored first when `standardization` is given. */
+/** Builds HEAT = Σ_i w_i·s_i over the combined components, z-scoring each s_i first when `standardization` is given. */
 export function combine(
   ctx: HeadContext,
   scores: Partial<Record<HeatComponent, string>>,

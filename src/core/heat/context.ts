@@ -3,41 +3,46 @@
  * intermediate maps (softmax, entropy, a pooled map) are computed once however many heads or
  * variants use them.
  *
- * Map conventions: `logits` is float32 [N, C, H, W]; `features` is float32 [N, D, h, w]; every score
+ * Map conventions: `logits` is float32 [N, C, H, W], `features` is float32 [N, D, h, w], and every score
  * map a head returns is float32 [N, H, W].
  */
+import { HeatError } from '../errors';
 import { ElemType, GraphBuilder, TensorAttr } from './graph';
 
 export const LOGITS_INPUT = 'logits';
 export const FEATURES_INPUT = 'features';
 
 export interface HeadContextOptions {
-  /** Number of classes C when known; otherwise the class axis is a symbolic dimension. */
+  /** Number of classes C. When unset, the class axis is a symbolic dimension. */
   classCount?: number;
-  /** Feature dimension D; needed only when a Mahalanobis head is built. */
-  featureDim?: number;
 }
 
 export class HeadContext {
   readonly g = new GraphBuilder();
   readonly logits: string;
-  private featuresName?: string;
+  private readonly featureInputs = new Map<string, number>();
   private readonly memo = new Map<string, string>();
 
-  constructor(private readonly options: HeadContextOptions = {}) {
+  constructor(options: HeadContextOptions = {}) {
     this.logits = this.g.input(LOGITS_INPUT, ElemType.FLOAT, ['N', options.classCount ?? 'C', 'H', 'W']);
   }
 
-  /** The features input, declared on first use so that heads without Mahalanobis do not require it. */
-  features(dim: number): string {
-    if (this.options.featureDim !== undefined && this.options.featureDim !== dim) {
-      throw new Error(`Feature dimension ${dim} differs from the declared ${this.options.featureDim}.`);
+  /**
+   * Declares the features input `name` [N, dim, h, w] on first use, so heads without Mahalanobis do not
+   * require it. Variants reading different layers use different input names, each with its own h × w.
+   */
+  features(dim: number, name = FEATURES_INPUT): string {
+    const declared = this.featureInputs.get(name);
+    if (declared !== undefined && declared !== dim) {
+      throw new HeatError(`Two head variants read input ${name} with feature dimensions ${declared} and ${dim}.`,
+        'Give variants whose statistics come from different layers their own featuresInput.', 'heat.model.featureLayer');
     }
-    if (!this.featuresName) {
-      this.options.featureDim = dim;
-      this.featuresName = this.g.input(FEATURES_INPUT, ElemType.FLOAT, ['N', dim, 'h', 'w']);
+    if (declared === undefined) {
+      this.featureInputs.set(name, dim);
+      const suffix = name === FEATURES_INPUT ? '' : `_${name}`;
+      this.g.input(name, ElemType.FLOAT, ['N', dim, `h${suffix}`, `w${suffix}`]);
     }
-    return this.featuresName;
+    return name;
   }
 
   /** Returns the memoised tensor for `key`, building it with `make` the first time. */
@@ -50,7 +55,7 @@ export class HeadContext {
     return name;
   }
 
-  // Small op helpers; opset 17 takes ReduceSum/Squeeze axes as an input and ReduceMax/Min/Mean axes as an attribute.
+  // Op helpers. Opset 17 takes ReduceSum/Squeeze axes as an input but ReduceMax/Min/Mean axes as an attribute.
 
   sumOver(x: string, axis: number, keepdims: boolean, hint?: string): string {
     return this.g.node('ReduceSum', [x, this.g.ints([axis])], { keepdims: keepdims ? 1 : 0 }, hint);

@@ -18,7 +18,7 @@ export const ElemType = {
   INT64: onnx.TensorProto.DataType.INT64,
 } as const;
 
-/** A float attribute; plain numbers become INT attributes, so floats are wrapped explicitly. */
+/** A float attribute. Plain numbers become INT attributes, so floats are wrapped explicitly. */
 export class FloatAttr {
   constructor(readonly value: number) {}
 }
@@ -65,7 +65,7 @@ export class GraphBuilder {
     return output;
   }
 
-  /** Adds an Identity node whose output carries exactly `name` (no prefix); used for graph outputs. */
+  /** Adds an Identity node whose output is named exactly `name` (no prefix), for graph outputs. */
   alias(source: string, name: string): string {
     if (this.names.has(name)) throw new Error(`Tensor name ${name} is already used in the head graph.`);
     this.names.add(name);

@@ -2,15 +2,15 @@
  * Assembles the HEAT heads into one standalone ONNX graph (opset 17).
  *
  * Inputs:  `logits`   float32 [N, C, H, W]
- *          `features` float32 [N, D, h, w] (only when a variant computes Mahalanobis; h, w may differ from H, W)
+ *          `features` float32 [N, D, h, w], only when a variant computes Mahalanobis (h, w may differ from H, W)
  * Outputs: float32 [N, H, W] maps, every score oriented so that higher = more anomalous:
  *          energy (+E), max_logit (−max z), max_softmax (−max p), entropy (+H), mahalanobis (+M),
- *          spatial (−S), heat; the weights weight_energy, weight_mahalanobis, weight_spatial (sum 1);
- *          prediction int32 [N, H, W]; probabilities float32 [N, C, H, W] when requested.
+ *          spatial (−S), heat, sml (on request). The weights weight_energy, weight_mahalanobis and
+ *          weight_spatial sum to 1. prediction is int32 [N, H, W]. probabilities is float32 [N, C, H, W], on request.
  *
- * Several variants (for sweeps) share one graph: each variant's outputs that depend on its options
- * (energy, mahalanobis, spatial, weights, heat) carry its suffix; the rest (max_logit, max_softmax,
- * entropy, prediction, probabilities) appear once without suffix. Equal intermediate maps (the softmax,
+ * Several variants (for sweeps) can share one graph. The outputs that depend on a variant's options
+ * (energy, mahalanobis, spatial, weights, heat, sml) carry its suffix. The others (max_logit, max_softmax,
+ * entropy, prediction, probabilities) appear once, without suffix. Equal intermediate maps (the softmax,
  * an energy at the same T, a Mahalanobis map for the same statistics) are computed once.
  */
 import type { onnx } from 'onnx-proto';
@@ -52,18 +52,20 @@ export interface HeatHeadOptions {
   padding?: Padding;
   /** Covariance used by Mahalanobis (default 'tied'). */
   covariance?: CovarianceMode;
-  /** Class statistics; without them Mahalanobis is left out and HEAT combines energy and spatial only. */
+  /** Class statistics. Without them Mahalanobis is left out and HEAT combines energy and spatial only. */
   statistics?: ClassStatistics;
   /** Components combined into HEAT (default all three). */
   components?: HeatComponent[];
   /** Combination mode (default 'reliability'). */
   combination?: CombinationMode;
-  /** Per-component z-score constants; required by 'standardized' and 'equal'. */
+  /** Per-component z-score constants, required by 'standardized' and 'equal'. */
   standardization?: Partial<Record<HeatComponent, ComponentStandardization>>;
   /** Outputs to produce (default: all but `probabilities` and `sml`). */
   outputs?: HeatOutputName[];
-  /** Number of classes, when known; fixes the class axis of `logits` in the graph. */
+  /** Number of classes, when known. It fixes the class axis of `logits` in the graph. */
   classCount?: number;
+  /** Graph input carrying this variant's features (default 'features'). Variants using different layers need different inputs. */
+  featuresInput?: string;
 }
 
 export interface HeatHeadVariant extends HeatHeadOptions {
@@ -87,13 +89,13 @@ export interface HeatHead {
   model: onnx.ModelProto;
   /** Encoded model, ready for `InferenceSession.create`. */
   bytes: Uint8Array;
-  /** Graph input names: always 'logits', plus 'features' when a variant computes Mahalanobis. */
+  /** Graph input names: always 'logits', plus 'features' (or each variant's featuresInput) when a variant computes Mahalanobis. */
   inputs: string[];
   outputs: string[];
   variants: HeatVariantInfo[];
 }
 
-/** Builds one head graph; output names carry no suffix. */
+/** Builds one head graph whose output names carry no suffix. */
 export function buildHeatHead(options: HeatHeadOptions = {}): HeatHead {
   return buildHeatHeads([{ ...options, suffix: '' }]);
 }
@@ -150,11 +152,12 @@ interface ResolvedOptions {
   standardization?: Partial<Record<HeatComponent, ComponentStandardization>>;
   outputs: HeatOutputName[];
   classCount?: number;
+  featuresInput: string;
   withoutMahalanobis: boolean;
   notes: string[];
 }
 
-/** Lazily built maps of one variant; only the requested ones add nodes to the graph. */
+/** Returns lazy builders for the maps of one variant, so only requested maps add nodes to the graph. */
 function buildVariant(ctx: HeadContext, o: ResolvedOptions, statsKey: string): Partial<Record<HeatOutputName, () => string>> {
   const scores: Partial<Record<HeatComponent, () => string>> = {
     energy: () => energyHead(ctx, o.temperature),
@@ -162,7 +165,7 @@ function buildVariant(ctx: HeadContext, o: ResolvedOptions, statsKey: string): P
   };
   if (o.statistics) {
     const stats = o.statistics;
-    scores.mahalanobis = () => mahalanobisHead(ctx, stats, o.covariance, statsKey);
+    scores.mahalanobis = () => mahalanobisHead(ctx, stats, o.covariance, statsKey, o.featuresInput);
   }
   let weights: ComponentWeights | undefined;
   const getWeights = (): ComponentWeights => {
@@ -224,6 +227,13 @@ function resolveOptions(v: HeatHeadOptions): ResolvedOptions {
   const outputs = v.outputs ?? HEAT_OUTPUTS.filter((o) => !OPT_IN_OUTPUTS.has(o));
   for (const o of outputs) oneOf(o, HEAT_OUTPUTS, 'outputs');
   if (outputs.includes('sml')) checkMaxLogitStatistics(v.statistics);
+  if (v.statistics && v.classCount !== undefined && v.statistics.classCount !== v.classCount) {
+    throw new HeatError(`The statistics describe ${v.statistics.classCount} classes but the model has ${v.classCount}.`,
+      'Recompute the statistics with this model, or point heat.statistics.path at the file made for it.', 'heat.statistics.path');
+  }
+  if (v.featuresInput === LOGITS_INPUT) {
+    throw new HeatError(`featuresInput "${LOGITS_INPUT}" would collide with the logits input.`, 'Choose another input name, such as "features".');
+  }
 
   const requested = v.components ?? [...HEAT_COMPONENTS];
   for (const c of requested) oneOf(c, HEAT_COMPONENTS, 'heat.score.components');
@@ -239,7 +249,7 @@ function resolveOptions(v: HeatHeadOptions): ResolvedOptions {
 
   return {
     temperature, kernelSize, spatialMethod, padding, covariance, statistics: v.statistics, components, combination,
-    standardization: v.standardization, outputs, classCount: v.classCount, withoutMahalanobis, notes,
+    standardization: v.standardization, outputs, classCount: v.classCount, featuresInput: v.featuresInput ?? FEATURES_INPUT, withoutMahalanobis, notes,
   };
 }
 
@@ -250,6 +260,10 @@ function checkMaxLogitStatistics(stats: ClassStatistics | undefined): void {
       'Configure heat.statistics.path with a statistics file that contains max_logit_mean and max_logit_std.', 'heat.statistics.path');
   }
   const { mean, std } = stats.maxLogit;
+  if (mean.length !== stats.classCount || std.length !== stats.classCount) {
+    throw new HeatError(`The max-logit statistics hold ${mean.length} means and ${std.length} stds for ${stats.classCount} classes.`,
+      'Recompute the statistics file.', 'heat.statistics.path');
+  }
   for (let c = 0; c < stats.classCount; c++) {
     if (stats.emptyClasses.includes(c) || stats.counts[c] === 0) continue;
     if (!(Number.isFinite(mean[c]) && Number.isFinite(std[c]) && std[c] > 0)) {

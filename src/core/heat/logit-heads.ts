@@ -2,7 +2,7 @@
  * Heads computed from the logits z (float32 [N, C, H, W]) alone. Each returns a [N, H, W] map.
  *
  * NaN: a NaN logit makes every score of its pixel NaN (ReduceMax, ReduceLogSumExp and Softmax all
- * propagate it in onnxruntime); only `prediction` cannot show it (ArgMax returns an index). Inputs are
+ * propagate it in onnxruntime). Only `prediction` cannot show it, because ArgMax returns an index. Inputs are
  * checked for NaN on the host before the heads run.
  */
 import { HeadContext } from './context';
@@ -25,7 +25,7 @@ export function energyHead(ctx: HeadContext, temperature: number): string {
   });
 }
 
-/** logsumexp_c z_c at temperature 1, kept as [N, 1, H, W]; shared by the energy at T = 1 and the softmax. */
+/** Builds logsumexp_c z_c at temperature 1 as [N, 1, H, W], shared by the energy at T = 1 and the softmax. */
 function logSumExp(ctx: HeadContext): string {
   return ctx.once('logsumexp', () => ctx.reduce('ReduceLogSumExp', ctx.logits, 1, true, 'logsumexp_keep'));
 }
@@ -41,7 +41,7 @@ export function maxLogitHead(ctx: HeadContext): string {
 }
 
 /**
- * Softmax p_c = exp(z_c − logsumexp(z)) at temperature 1, [N, C, H, W]; shared by the probability-based
+ * Softmax p_c = exp(z_c − logsumexp(z)) at temperature 1, [N, C, H, W], shared by the probability-based
  * heads. Written with the shared logsumexp rather than the Softmax op, which onnxruntime runs on a
  * non-last axis by transposing the whole tensor (about 5× slower at 13 × 512 × 1024).
  */
@@ -60,7 +60,7 @@ export function maxSoftmaxHead(ctx: HeadContext): string {
   });
 }
 
-/** log(p_c + 1e-8), [N, C, H, W]; shared by the entropy and the spatial KL, which use the same ε. */
+/** Builds log(p_c + 1e-8) as [N, C, H, W], shared by the entropy and the spatial KL, which use the same ε. */
 export function logProbability(ctx: HeadContext): string {
   return ctx.once('log_p_eps', () => ctx.log(ctx.addConst(softmax(ctx), ENTROPY_EPSILON), 'log_p_eps'));
 }

@@ -19,16 +19,16 @@
  */
 import { HeatError } from '../errors';
 import type { ClassStatistics } from '../stats/types';
-import { HeadContext } from './context';
+import { FEATURES_INPUT, HeadContext } from './context';
 
 export type CovarianceMode = 'tied' | 'classwise' | 'lowrank';
 
-/** Builds the [N, H, W] Mahalanobis map from the `features` input and returns its name. */
-export function mahalanobisHead(ctx: HeadContext, stats: ClassStatistics, covariance: CovarianceMode, statsKey: string): string {
-  return ctx.once(`mahalanobis:${statsKey}:${covariance}`, () => {
+/** Builds the [N, H, W] Mahalanobis map from the features input `featuresInput` and returns its name. */
+export function mahalanobisHead(ctx: HeadContext, stats: ClassStatistics, covariance: CovarianceMode, statsKey: string, featuresInput = FEATURES_INPUT): string {
+  return ctx.once(`mahalanobis:${statsKey}:${covariance}:${featuresInput}`, () => {
     checkMeans(stats);
     const classes = activeClasses(stats);
-    const features = ctx.features(stats.dim);
+    const features = ctx.features(stats.dim, featuresInput);
     const flat = ctx.g.node('Reshape', [features, ctx.g.ints([0, stats.dim, -1])], {}, 'features_flat');
     const squared = covariance === 'classwise'
       ? classwiseDistances(ctx, stats, classes, flat)
@@ -39,7 +39,7 @@ export function mahalanobisHead(ctx: HeadContext, stats: ClassStatistics, covari
   });
 }
 
-/** Indices of the classes that enter the minimum; throws when none is left. */
+/** Returns the classes that enter the minimum, and throws when none is left. */
 export function activeClasses(stats: ClassStatistics): number[] {
   const empty = new Set(stats.emptyClasses);
   const classes: number[] = [];

@@ -2,10 +2,10 @@
  * Test-time normalisation of the HEAT score, run on the host after the head graph.
  *
  *  - 'adaptive': exponential moving average of the batch mean and standard deviation. For each batch,
- *    first UPDATE the state (the first batch initialises it; later ones give
+ *    first UPDATE the state (the first batch initialises it, later ones give
  *    state = alpha·state + (1 − alpha)·batch), THEN APPLY (x − mean)/(std + 1e-6), so a batch is normalised with statistics that include it.
  *    The batch std is the unbiased one (divides by n − 1, as torch's Tensor.std()). alpha = 0 therefore
- *    standardises every batch by its own statistics; it does not switch adaptation off.
+ *    standardises every batch by its own statistics. It does not switch adaptation off.
  *  - 'fixed': (x − mean)/(std + 1e-6) with a given mean and std (for example from a calibration split).
  *  - 'none': scores unchanged.
  * Sums are accumulated in float64. The orientation is kept: higher = more anomalous.
@@ -27,7 +27,7 @@ export interface NormalizerOptions {
   std?: number;
 }
 
-/** Mean and std the normaliser applies; undefined for 'adaptive' before the first batch. */
+/** Mean and std that the normaliser applies. */
 export interface NormalizerState {
   mean: number;
   std: number;
@@ -59,7 +59,7 @@ export class ScoreNormalizer {
     }
   }
 
-  /** Current mean and std (a copy); undefined for 'adaptive' before the first batch and for 'none'. */
+  /** Current mean and std (a copy), or undefined for 'none' and for 'adaptive' before the first batch. */
   get current(): NormalizerState | undefined {
     return this.state && { ...this.state };
   }
@@ -70,7 +70,7 @@ export class ScoreNormalizer {
     return this.apply(batch);
   }
 
-  /** Folds one batch into the EMA state ('adaptive' only; a no-op otherwise). */
+  /** Folds one batch into the EMA state. Does nothing unless the mode is 'adaptive'. */
   update(batch: ArrayLike<number>): void {
     if (this.mode !== 'adaptive') return;
     const { mean, std } = batchMoments(batch);
@@ -82,7 +82,7 @@ export class ScoreNormalizer {
     this.state = { mean: a * this.state.mean + (1 - a) * mean, std: a * this.state.std + (1 - a) * std, batches: this.state.batches + 1 };
   }
 
-  /** (x − mean)/(std + 1e-6) with the current state; unchanged scores for 'none' or an empty adaptive state. */
+  /** Returns (x − mean)/(std + 1e-6) with the current state, or the scores unchanged for 'none' or an empty adaptive state. */
   apply(batch: ArrayLike<number>): Float32Array {
     const out = Float32Array.from(batch);
     if (this.mode === 'none' || !this.state) return out;
