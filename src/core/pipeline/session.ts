@@ -146,8 +146,6 @@ export class HeatSession {
       const dim = Number(featureLayout === 'NCHW' ? featureShape[1] : featureShape[3]);
       statistics = await loadStatistics(statisticsPath, { modelSha256: model.sha256, featureTensor, dim, classCount });
       bindings[FEATURES_INPUT] = { tensor: featureTensor, layout: featureLayout };
-    } else if (wantsMahalanobis) {
-      notes.push('No statistics file is configured (heat.statistics.path), so HEAT combines energy and spatial consistency only.');
     }
 
     const head = buildHeatHeads(variants.map((v) => headVariant({ ...base, ...v }, v.suffix, statistics, classCount, options.probabilities === true)));
