@@ -36,7 +36,7 @@ describe('model/detectProbabilities', () => {
     assert.equal(detectProbabilities(data, [1, 2, 2, 3], 3).probabilities, false);
   });
 
-  it('values in [0, 1] that do not sum to 1 (sigmoid) are not probabilities', () => {
+  it('sigmoid outputs are not probabilities', () => {
     const data = Float32Array.from([0.9, 0.8, 0.1, 0.7, 0.2, 0.3, 0.6, 0.5]);
     assert.equal(detectProbabilities(data, [1, 2, 2, 2], 1).probabilities, false);
   });

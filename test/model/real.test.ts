@@ -66,7 +66,7 @@ describe('model on real models', function () {
     await split.release();
   });
 
-  it('road-segmentation-adas (opset 11) merges once tensor ranks show its Softmax is on the last axis', async function () {
+  it('road-segmentation-adas merges with measured ranks', async function () {
     requireFile(this, ROADSEG);
     const loaded = await loadModel(ROADSEG);
     assert.match(relabelBlocker(loaded.proto, 17) ?? '', /Softmax/);

@@ -56,8 +56,8 @@ export interface TensorLayoutHints {
 /**
  * Layout of logits or features. In NCHW the spatial axes are 2 and 3; in NHWC they are 1 and 2, so axis 2 is
  * spatial either way and the question is whether axis 1 or axis 3 contains the channels.
- * Order of evidence: a setting; a known channel count on exactly one of the two axes; the spatial pair whose
- * aspect ratio matches the input's; else the axis that differs more from axis 2 is the channel axis.
+ * Evidence, in order: a setting, then a known channel count on exactly one of the two axes, then the spatial
+ * pair whose aspect ratio matches the input's. Otherwise the axis that differs more from axis 2 is the channel axis.
  */
 export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, setting: LayoutSetting = 'auto', what = 'tensor'): LayoutDecision {
   if (setting !== 'auto') return decided(setting, 'set by configuration');

@@ -5,8 +5,9 @@
  *   returns only the head's maps and the kept model tensors.
  * - two-session: for models whose default opset cannot be raised to the head's (an op changed meaning and
  *   opset.ts has no rewrite for it, such as Slice before opset 10), the first session runs the model with the
- *   bound tensors as outputs and the second runs the head on them. The bound tensors cross into JavaScript once; NHWC ones are transposed
- *   inside session 2 by a Transpose node, so no copy is made on the host.
+ *   bound tensors as outputs and the second runs the head on them. The bound tensors cross into JavaScript
+ *   once. NHWC ones are transposed by a Transpose node inside the second session, so the host never
+ *   rearranges them.
  */
 import * as ort from 'onnxruntime-node';
 import { HeatError } from '../errors';
