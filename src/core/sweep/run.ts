@@ -1,0 +1,314 @@
+/**
+ * The one-pass sweep runner. Image-major over the sweep split (validation by default): each image goes
+ * through the model once (SweepSession: every needed feature layer exposed, every head variant behind it),
+ * then every configuration reads its maps, normalises them with its own ScoreNormalizer (alpha and the
+ * normalization mode are host-side, so they need no head variant), resizes them bilinearly to the label and
+ * feeds its own MetricAccumulator. Model forward passes = images in the split, however large the grid.
+ *
+ * 'standardized' and 'equal' configurations need the z-score constants of the whole split before their first
+ * image can be combined. Instead of a second pass, the component maps (and, for 'standardized', the
+ * reliability weights) of the variants they use are kept in memory at logits resolution for every image of the
+ * split, with the labels: memory ≈ images × logits pixels × 4 bytes × (maps per variant, at most 6) × those
+ * variants. The result file records that figure as storedMapBytes.
+ *
+ * Configurations finish after the pass (reliability ones first, then the z-scored ones); each finished one is
+ * reported through onRow and the result files are rewritten atomically, so a cancellation keeps them.
+ */
+import type { JobOptions, MethodMetrics, SweepRow } from '../api';
+import { get, type HeatConfig, type SplitName } from '../config';
+import { labelMappingFromConfig, listSplit, loadLabel } from '../data';
+import { CancelledError, HeatError, throwIfCancelled } from '../errors';
+import { MetricAccumulator } from '../eval/metrics';
+import { ScoreNormalizer, type ComponentStandardization, type HeatComponent } from '../heat';
+import { noProgress, silentLogger } from '../log';
+import { resizeBilinear } from '../pipeline/resize';
+import type { VariantSettings } from '../pipeline/session';
+import { addDominance, combineStandardized, KnownMoments, type ComponentMaps } from './combine';
+import {
+  ablationConfigurations, baseConfiguration, configurationLabel, expandGrid, settingsSnippet, validateGrid, variedKeys,
+  type AblationKind, type GridKey, type SweepConfiguration,
+} from './grid';
+import { writeSweepFiles, type SweepFiles } from './report';
+import { SweepSession, type LayerGroup, type StatisticsSource } from './session';
+import { layerStatistics, type LayerStatisticsRecord } from './statistics';
+
+export interface SweepOptions extends JobOptions {
+  /** Called with each configuration as soon as its metrics are known. */
+  onRow?: (row: SweepRow) => void;
+  /** Folder for results.json, results.csv and report.md; nothing is written when absent. */
+  outDir?: string;
+  /** Split the configurations are evaluated on (default 'val'). */
+  split?: SplitName;
+  /** Title of the report (default "Sweep"). */
+  title?: string;
+}
+
+/** One finished configuration. */
+export interface SweepConfigurationResult {
+  /** Position in the expanded grid. */
+  index: number;
+  label: string;
+  configuration: SweepConfiguration;
+  /** Components actually combined (Mahalanobis drops out when no statistics exist). */
+  componentsUsed: HeatComponent[];
+  metrics: MethodMetrics;
+  /** Share of logits pixels where each combined component's weighted term dominates (see combine.ts). */
+  dominance: Partial<Record<HeatComponent, number>>;
+  /** z-score constants of 'standardized' and 'equal' configurations. */
+  standardization?: Partial<Record<HeatComponent, ComponentStandardization>>;
+}
+
+export interface SweepResult {
+  title: string;
+  split: SplitName;
+  images: number;
+  /** Model forward passes run; equals `images` for a complete sweep. */
+  forwardPasses: number;
+  /** Configurations in the grid. */
+  configurationCount: number;
+  /** Finished configurations, in the order they finished. */
+  rows: SweepConfigurationResult[];
+  varied: GridKey[];
+  complete: boolean;
+  cancelled: boolean;
+  executionProvider: string;
+  statistics: LayerStatisticsRecord[];
+  /** Bytes of component maps kept in memory for 'standardized' / 'equal' configurations. */
+  storedMapBytes: number;
+  durationSeconds: number;
+  startedAt: string;
+  configSource: string;
+  files?: SweepFiles;
+}
+
+/** Sweeps `grid` (default: heat.sweep.grid) over the validation split in one model pass per image. */
+export async function runSweep(config: HeatConfig, grid?: unknown, options: SweepOptions = {}): Promise<SweepResult> {
+  const checked = validateGrid(grid ?? get<unknown>(config, 'heat.sweep.grid'), grid === undefined ? 'heat.sweep.grid' : 'the sweep grid');
+  return runConfigurations(config, expandGrid(checked, baseConfiguration(config)), { title: 'Sweep', ...options });
+}
+
+/** Runs a predefined ablation (components, normalization or layers) like a sweep. */
+export async function runAblation(config: HeatConfig, kind: AblationKind, options: SweepOptions = {}): Promise<SweepResult> {
+  const configurations = ablationConfigurations(kind, baseConfiguration(config), get<string[]>(config, 'heat.ablation.layers'));
+  return runConfigurations(config, configurations, { title: `Ablation: ${kind}`, ...options });
+}
+
+interface Plan {
+  configuration: SweepConfiguration;
+  group: number;
+  suffix: string;
+  /** Index of the variant in `variants` (the z-scored configurations share per-variant storage). */
+  variant: number;
+}
+
+/** Evaluates explicit configurations in one pass; the engine of runSweep and runAblation. */
+export async function runConfigurations(config: HeatConfig, configurations: SweepConfiguration[], options: SweepOptions = {}): Promise<SweepResult> {
+  const log = options.log ?? silentLogger;
+  const progress = options.progress ?? noProgress;
+  const split = options.split ?? 'val';
+  const started = Date.now();
+  if (configurations.length === 0) throw new HeatError('The sweep has no configuration.', 'Give every grid key at least one value.');
+
+  const samples = await listSplit(config, split, { requireLabels: true });
+  if (samples.length === 0) {
+    throw new HeatError(`The ${split} split has no images, and sweeps are evaluated on it.`,
+      `Set heat.data.${split}.images (and heat.data.${split}.labels) to labelled images kept apart from the test split.`, `heat.data.${split}.images`);
+  }
+
+  // Head variants: one per distinct set of head options per layer; alpha, normalization and combination are host-side.
+  const groups: LayerGroup[] = [];
+  const variantKeys: string[] = [];
+  const plans: Plan[] = configurations.map((c) => {
+    let group = groups.findIndex((g) => g.layer === c.featureLayer);
+    if (group < 0) group = groups.push({ layer: c.featureLayer, needsFeatures: false, variants: [] }) - 1;
+    const settings: VariantSettings = {
+      temperature: c.temperature, kernelSize: c.kernelSize, spatialMethod: c.spatialMethod, padding: c.padding,
+      covariance: c.covariance, components: [...c.components], combination: 'reliability',
+    };
+    const key = JSON.stringify([group, settings]);
+    let variant = variantKeys.indexOf(key);
+    if (variant < 0) {
+      variant = variantKeys.push(key) - 1;
+      groups[group].variants.push({ suffix: `_v${variant}`, settings });
+      if (c.components.includes('mahalanobis')) groups[group].needsFeatures = true;
+    }
+    return { configuration: c, group, suffix: `_v${variant}`, variant };
+  });
+
+  const records: LayerStatisticsRecord[] = [];
+  const statistics = statisticsSource(config, { log, progress, signal: options.signal, records });
+  const result: SweepResult = {
+    title: options.title ?? 'Sweep', split, images: samples.length, forwardPasses: 0, configurationCount: configurations.length, rows: [],
+    varied: variedKeys(configurations), complete: false, cancelled: false, executionProvider: '', statistics: records, storedMapBytes: 0,
+    durationSeconds: 0, startedAt: new Date(started).toISOString(), configSource: config.source,
+  };
+  const save = async () => {
+    result.durationSeconds = (Date.now() - started) / 1000;
+    if (options.outDir) result.files = await writeSweepFiles(options.outDir, result);
+  };
+
+  const session = await SweepSession.open(config, { groups, statistics, log });
+  result.executionProvider = session.executionProvider;
+  try {
+    const mapping = labelMappingFromConfig(config, session.classCount);
+    const maxExactPixels = get<number>(config, 'heat.eval.maxExactPixels');
+    const used = plans.map((p) => (session.components[p.group].get(p.suffix) ?? []) as HeatComponent[]);
+    const accumulators = plans.map((p, i) => new MetricAccumulator(configurationLabel(p.configuration, result.varied) || `configuration ${i + 1}`, { maxExactPixels }));
+    const normalizers = plans.map((p) => new ScoreNormalizer({
+      mode: p.configuration.normalization, alpha: p.configuration.alpha,
+      mean: get<number>(config, 'heat.score.fixedMean'), std: get<number>(config, 'heat.score.fixedStd'),
+    }));
+    const dominance = plans.map((_, i) => new Array<number>(used[i].length).fill(0));
+    const zScored = plans.map((p) => p.configuration.combination !== 'reliability');
+
+    // Per variant needed by a z-scored configuration: moments of each component on known pixels, and stored maps.
+    const zVariants = new Map<number, { group: number; suffix: string; components: HeatComponent[]; weights: boolean; moments: Map<HeatComponent, KnownMoments>; images: ComponentMaps[]; weightMaps: ComponentMaps[] }>();
+    plans.forEach((p, i) => {
+      if (!zScored[i]) return;
+      const entry = zVariants.get(p.variant) ?? { group: p.group, suffix: p.suffix, components: used[i], weights: false, moments: new Map(used[i].map((c) => [c, new KnownMoments()])), images: [], weightMaps: [] };
+      if (p.configuration.combination === 'standardized') entry.weights = true;
+      zVariants.set(p.variant, entry);
+    });
+    const labels: { anomaly: Uint8Array; width: number; height: number; image: string }[] = [];
+    let gridHeight = 0;
+    let gridWidth = 0;
+    const mapOf = (maps: Map<string, Float32Array>, group: number, name: string, suffix: string): Float32Array => {
+      const data = maps.get(`g${group}/${name}${suffix}`);
+      if (!data) throw new Error(`The sweep head returned no "${name}${suffix}" map for layer group ${group}.`);
+      return data;
+    };
+
+    for (let n = 0; n < samples.length; n++) {
+      throwIfCancelled(options.signal, result.title);
+      progress.report(n, samples.length, result.title);
+      const sample = samples[n];
+      const run = await session.runImage(sample.image);
+      result.forwardPasses = session.forwardPasses;
+      const label = await loadLabel(sample.label as string, mapping, { width: run.image.width, height: run.image.height, image: sample.image });
+      gridHeight = run.height;
+      gridWidth = run.width;
+
+      for (const v of zVariants.values()) {
+        const scores: ComponentMaps = {};
+        const weights: ComponentMaps = {};
+        for (const c of v.components) {
+          scores[c] = Float32Array.from(mapOf(run.maps, v.group, c, v.suffix));
+          v.moments.get(c)!.add(resizeBilinear(scores[c]!, run.height, run.width, label.height, label.width), label.anomaly);
+          if (v.weights) weights[c] = Float32Array.from(mapOf(run.maps, v.group, `weight_${c}`, v.suffix));
+        }
+        v.images.push(scores);
+        v.weightMaps.push(weights);
+      }
+      if (zVariants.size > 0) labels.push({ anomaly: label.anomaly, width: label.width, height: label.height, image: sample.image });
+
+      for (let i = 0; i < plans.length; i++) {
+        if (zScored[i]) continue;
+        const { group, suffix } = plans[i];
+        const scores: ComponentMaps = {};
+        const weights: ComponentMaps = {};
+        for (const c of used[i]) {
+          scores[c] = mapOf(run.maps, group, c, suffix);
+          weights[c] = mapOf(run.maps, group, `weight_${c}`, suffix);
+        }
+        addDominance(dominance[i], scores, weights, used[i]);
+        const normalized = normalizers[i].normalize(mapOf(run.maps, group, 'heat', suffix));
+        accumulators[i].add(resizeBilinear(normalized, run.height, run.width, label.height, label.width), label.anomaly, sample.image);
+      }
+    }
+    progress.report(samples.length, samples.length, result.title);
+    for (const v of zVariants.values()) {
+      result.storedMapBytes += v.images.reduce((bytes, maps, k) => bytes + mapBytes(maps) + mapBytes(v.weightMaps[k]), 0);
+    }
+    if (result.storedMapBytes > 0) log.info(`Kept ${(result.storedMapBytes / 2 ** 20).toFixed(1)} MiB of component maps (${gridHeight}×${gridWidth} per map) for the z-scored combinations.`);
+
+    const finish = async (i: number, standardization?: Partial<Record<HeatComponent, ComponentStandardization>>) => {
+      throwIfCancelled(options.signal, result.title);
+      const evaluation = accumulators[i].finish();
+      const total = dominance[i].reduce((a, b) => a + b, 0);
+      const row: SweepConfigurationResult = {
+        index: i, label: accumulators[i].method, configuration: plans[i].configuration, componentsUsed: used[i], metrics: evaluation.metrics,
+        dominance: Object.fromEntries(used[i].map((c, k) => [c, total > 0 ? dominance[i][k] / total : NaN])),
+        standardization,
+      };
+      result.rows.push(row);
+      options.onRow?.(toSweepRow(row));
+      await save();
+    };
+
+    for (let i = 0; i < plans.length; i++) if (!zScored[i]) await finish(i);
+
+    const constants = new Map<number, Partial<Record<HeatComponent, ComponentStandardization>>>();
+    for (const [variant, v] of zVariants) {
+      const z: Partial<Record<HeatComponent, ComponentStandardization>> = {};
+      for (const c of v.components) {
+        const m = v.moments.get(c)!.result;
+        if (!(Number.isFinite(m.mean) && m.std > 0)) {
+          throw new HeatError(`Component "${c}" has mean ${m.mean} and std ${m.std} on the known pixels of the ${split} split, so it cannot be z-scored.`,
+            `Check that heat.data.${split}.labels mark known pixels, or sweep only heat.score.combination "reliability".`, 'heat.score.combination');
+        }
+        z[c] = m;
+      }
+      constants.set(variant, z);
+    }
+    for (let i = 0; i < plans.length; i++) {
+      if (!zScored[i]) continue;
+      const v = zVariants.get(plans[i].variant)!;
+      const z = constants.get(plans[i].variant)!;
+      const standardized = plans[i].configuration.combination === 'standardized';
+      for (let n = 0; n < labels.length; n++) {
+        const weights = standardized ? v.weightMaps[n] : undefined;
+        addDominance(dominance[i], v.images[n], weights, used[i], z);
+        const heat = combineStandardized(v.images[n], weights, used[i], z);
+        const normalized = normalizers[i].normalize(heat);
+        const label = labels[n];
+        accumulators[i].add(resizeBilinear(normalized, gridHeight, gridWidth, label.height, label.width), label.anomaly, label.image);
+      }
+      await finish(i, z);
+    }
+    result.complete = true;
+    await save();
+    return result;
+  } catch (error) {
+    if (error instanceof CancelledError) {
+      result.cancelled = true;
+      await save();
+      log.warn(`${result.title} cancelled after ${result.rows.length} of ${configurations.length} configurations${options.outDir ? `; the finished ones are in ${options.outDir}` : ''}.`);
+    }
+    throw error;
+  } finally {
+    await session.release();
+  }
+}
+
+/** Statistics per layer; without a statistics path and a training split, Mahalanobis is left out with a warning. */
+function statisticsSource(config: HeatConfig, options: Parameters<typeof layerStatistics>[1]): StatisticsSource {
+  const loadOrCompute = layerStatistics(config, options);
+  return async (layer, expected) => {
+    if (get<string>(config, 'heat.statistics.path') === '' && get<string>(config, 'heat.data.train.images') === '') {
+      options.log?.warn(`No statistics for layer ${layer}: heat.statistics.path and heat.data.train.images are empty, so Mahalanobis is left out.`);
+      return undefined;
+    }
+    return loadOrCompute(layer, expected);
+  };
+}
+
+function mapBytes(maps: ComponentMaps): number {
+  return Object.values(maps).reduce((bytes, m) => bytes + (m?.byteLength ?? 0), 0);
+}
+
+/** The engine API's row: grid keys → values, and the metrics. */
+export function toSweepRow(row: SweepConfigurationResult): SweepRow {
+  return { config: { ...row.configuration }, metrics: row.metrics };
+}
+
+/** The best finished configuration by pooled AUPR, and its settings snippet. */
+export function bestConfiguration(result: SweepResult): { row: SweepConfigurationResult; settings: Record<string, unknown> } | undefined {
+  const sorted = sortByAupr(result.rows);
+  return sorted.length > 0 ? { row: sorted[0], settings: settingsSnippet(sorted[0].configuration) } : undefined;
+}
+
+/** Rows by pooled AUPR, highest first; rows without AUPR last. */
+export function sortByAupr(rows: readonly SweepConfigurationResult[]): SweepConfigurationResult[] {
+  const key = (r: SweepConfigurationResult) => r.metrics.pooled.aupr.value ?? -Infinity;
+  return [...rows].sort((a, b) => key(b) - key(a) || a.index - b.index);
+}

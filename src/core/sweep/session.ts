@@ -1,0 +1,212 @@
+/**
+ * The sweep's scoring session: the user's model once, with every feature layer a grid needs exposed, followed
+ * by one head graph per layer. The per-layer heads (each from buildHeatHeads, holding all of that layer's
+ * variants) are united into one graph whose names carry a group prefix "g<k>/"; each group reads the shared
+ * `logits` input and its own `g<k>/features` input. ScoringPipeline then merges that graph into the model, so
+ * one session.run per image is one model forward pass however many layers and variants the grid holds.
+ */
+import type { TensorInfo } from '../api';
+import { get, type HeatConfig } from '../config';
+import { HeatError } from '../errors';
+import {
+  buildHeatHeads, FEATURES_INPUT, LOGITS_INPUT, type HeatHeadVariant, type HeatOutputName,
+} from '../heat';
+import type { VariantSettings } from '../pipeline/session';
+import { silentLogger, type Logger } from '../log';
+import {
+  decodeImage, detectTensorLayout, graphTensors, listTensors, loadModel, onnx, preprocess, preprocessSettings, resolveLayer,
+  ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
+} from '../model';
+import type { ExpectedStatistics } from '../stats/file';
+import type { ClassStatistics } from '../stats/types';
+import type { Layout } from '../tensor';
+
+/** One head variant of a group: its suffix and head options. */
+export interface GroupVariant {
+  suffix: string;
+  settings: VariantSettings;
+}
+
+/** The variants that read one feature layer. */
+export interface LayerGroup {
+  layer: string;
+  /** Whether some variant of this layer combines Mahalanobis (so features and statistics are needed). */
+  needsFeatures: boolean;
+  variants: GroupVariant[];
+}
+
+/** Finds (loads or computes) the statistics of a layer; undefined leaves Mahalanobis out. */
+export type StatisticsSource = (layer: string, expected: ExpectedStatistics & { featureTensor: string }) => Promise<ClassStatistics | undefined>;
+
+export interface SweepSessionOptions {
+  groups: LayerGroup[];
+  statistics: StatisticsSource;
+  log?: Logger;
+}
+
+/** Maps of one image at logits resolution, keyed by "g<k>/<head output name>". */
+export interface SweepImageRun {
+  image: RgbImage;
+  maps: Map<string, Float32Array>;
+  height: number;
+  width: number;
+}
+
+/** Outputs each variant returns: its components, weights and reliability HEAT. */
+const VARIANT_OUTPUTS: HeatOutputName[] = ['energy', 'mahalanobis', 'spatial', 'weight_energy', 'weight_mahalanobis', 'weight_spatial', 'heat'];
+
+export class SweepSession {
+  /** Model forward passes run so far (one per runImage). */
+  forwardPasses = 0;
+
+  private constructor(
+    readonly model: LoadedModel,
+    private readonly pipeline: ScoringPipeline,
+    private readonly input: TensorInfo,
+    private readonly preprocessing: PreprocessSettings,
+    readonly classCount: number,
+    /** Statistics per layer (absent where Mahalanobis is not combined). */
+    readonly statistics: Map<string, ClassStatistics>,
+    /** Feature tensor per layer. */
+    readonly featureTensors: Map<string, string>,
+    /** Per group index: the components each variant actually combines, by suffix. */
+    readonly components: Map<string, string[]>[],
+    private readonly log: Logger,
+  ) {}
+
+  get executionProvider(): string {
+    return this.pipeline.executionProvider;
+  }
+
+  static async open(config: HeatConfig, options: SweepSessionOptions): Promise<SweepSession> {
+    const log = options.log ?? silentLogger;
+    const modelPath = get<string>(config, 'heat.model.path');
+    if (modelPath === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to your ONNX segmentation model.', 'heat.model.path');
+    const model = await loadModel(modelPath);
+    const { inputs, outputs } = graphTensors(model.proto);
+    if (inputs.length !== 1) {
+      throw new HeatError(`Model ${model.path} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); HEAT Lens feeds one image input.`,
+        'Export the model with a single image input.', 'heat.model.path');
+    }
+    const logitsSetting = get<string>(config, 'heat.model.logitsTensor');
+    const logitsTensor = logitsSetting !== '' ? logitsSetting : outputs[0]?.name;
+    if (!logitsTensor) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor.', 'heat.model.logitsTensor');
+
+    const featureTensors = new Map<string, string>();
+    for (const group of options.groups) {
+      if (group.needsFeatures) featureTensors.set(group.layer, resolveLayer(model.proto, group.layer).tensor);
+    }
+
+    // One probe run measures the logits and every feature shape the layouts are detected from.
+    const inspection = await listTensors(model, { measure: [logitsTensor, ...new Set(featureTensors.values())], log });
+    const all = [...inspection.outputs, ...inspection.intermediates];
+    const shapeOf = (name: string): (number | string)[] => {
+      const info = all.find((t) => t.name === name);
+      if (!info || !info.shape) {
+        throw new HeatError(`Tensor "${name}" was not found in ${model.path}, or its shape could not be measured.`,
+          'Run "heat-lens inspect MODEL" to list the tensors and set heat.model.logitsTensor / the feature layers of the sweep.', name);
+      }
+      return info.shape;
+    };
+    const probeSize = spatialSize(inspection.inputs[0]);
+    const classNames = get<string[]>(config, 'heat.model.classNames');
+    const logitsShape = shapeOf(logitsTensor);
+    const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits').layout;
+    const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
+
+    const bindings: Record<string, HeadBinding> = { [LOGITS_INPUT]: { tensor: logitsTensor, layout: logitsLayout } };
+    const statistics = new Map<string, ClassStatistics>();
+    const heads: onnx.IModelProto[] = [];
+    const components: Map<string, string[]>[] = [];
+    for (let k = 0; k < options.groups.length; k++) {
+      const group = options.groups[k];
+      const featureTensor = featureTensors.get(group.layer);
+      let stats: ClassStatistics | undefined;
+      if (featureTensor) {
+        const shape = shapeOf(featureTensor);
+        const layout: Layout = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout;
+        const dim = Number(layout === 'NCHW' ? shape[1] : shape[3]);
+        stats = await options.statistics(group.layer, { modelSha256: model.sha256, featureTensor, dim, classCount });
+        if (stats) {
+          statistics.set(group.layer, stats);
+          bindings[`g${k}/${FEATURES_INPUT}`] = { tensor: featureTensor, layout };
+        }
+      }
+      const variants: HeatHeadVariant[] = group.variants.map((v) => ({
+        ...v.settings, combination: 'reliability', standardization: undefined, suffix: v.suffix, statistics: stats, classCount, outputs: VARIANT_OUTPUTS,
+      }));
+      const head = buildHeatHeads(variants);
+      heads.push(head.model);
+      components.push(new Map(head.variants.map((v) => [v.suffix, v.components])));
+    }
+
+    const united = uniteHeads(heads);
+    const ranks = new Map(all.filter((t) => t.shape).map((t) => [t.name, (t.shape as unknown[]).length]));
+    const pipeline = await ScoringPipeline.create(model, united, bindings, { provider: get<ProviderSetting>(config, 'heat.executionProvider'), log, ranks });
+    log.info(`Sweep scoring ${model.path} on ${pipeline.executionProvider} (${pipeline.mode}); ${options.groups.length} feature layer group(s), `
+      + `${options.groups.reduce((n, g) => n + g.variants.length, 0)} head variant(s), one forward pass per image.`);
+    return new SweepSession(model, pipeline, inspection.inputs[0], preprocessSettings(config), classCount, statistics, featureTensors, components, log);
+  }
+
+  /** Decodes, preprocesses and scores one image with one forward pass. */
+  async runImage(file: string): Promise<SweepImageRun> {
+    const image = await decodeImage(file, this.log);
+    const prepared = await preprocess(image, this.preprocessing, this.input);
+    this.forwardPasses++;
+    const out = await this.pipeline.run({ [this.input.name]: prepared.tensor });
+    const maps = new Map<string, Float32Array>();
+    let height = 0;
+    let width = 0;
+    for (const [name, tensor] of Object.entries(out)) {
+      maps.set(name, tensor.data as Float32Array);
+      height = Number(tensor.dims[tensor.dims.length - 2]);
+      width = Number(tensor.dims[tensor.dims.length - 1]);
+    }
+    return { image, maps, height, width };
+  }
+
+  async release(): Promise<void> {
+    await this.pipeline.release();
+  }
+}
+
+/**
+ * Unites head graphs into one: every name of head k gets the prefix "g<k>/", except the shared `logits` input;
+ * head k's `features` input becomes "g<k>/features". All heads are built at the same opset and IR version.
+ */
+export function uniteHeads(heads: onnx.IModelProto[]): onnx.ModelProto {
+  const nodes: onnx.INodeProto[] = [];
+  const initializers: onnx.ITensorProto[] = [];
+  const valueInfo: onnx.IValueInfoProto[] = [];
+  const inputs: onnx.IValueInfoProto[] = [];
+  const outputs: onnx.IValueInfoProto[] = [];
+  heads.forEach((head, k) => {
+    const graph = head.graph ?? {};
+    const p = (name: string | null | undefined): string => (!name ? '' : name === LOGITS_INPUT ? name : `g${k}/${name}`);
+    for (const node of graph.node ?? []) {
+      nodes.push(new onnx.NodeProto({ ...node, name: p(node.name), input: (node.input ?? []).map(p), output: (node.output ?? []).map(p) }));
+    }
+    for (const t of graph.initializer ?? []) initializers.push(new onnx.TensorProto({ ...t, name: p(t.name) }));
+    for (const v of graph.valueInfo ?? []) valueInfo.push(new onnx.ValueInfoProto({ ...v, name: p(v.name) }));
+    for (const v of graph.input ?? []) {
+      if (v.name === LOGITS_INPUT && inputs.some((i) => i.name === LOGITS_INPUT)) continue;
+      inputs.push(new onnx.ValueInfoProto({ ...v, name: p(v.name) }));
+    }
+    for (const v of graph.output ?? []) outputs.push(new onnx.ValueInfoProto({ ...v, name: p(v.name) }));
+  });
+  const first = heads[0];
+  return new onnx.ModelProto({
+    ...first,
+    graph: new onnx.GraphProto({ ...(first.graph ?? {}), name: 'heat_sweep_heads', node: nodes, initializer: initializers, valueInfo, input: inputs, output: outputs }),
+  });
+}
+
+function spatialSize(input: TensorInfo | undefined): [number, number] | undefined {
+  const shape = input?.shape;
+  if (!shape || shape.length !== 4) return undefined;
+  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
+  const nchw = dims[1] === 1 || dims[1] === 3;
+  const [h, w] = nchw ? [dims[2], dims[3]] : [dims[1], dims[2]];
+  return Number.isFinite(h) && Number.isFinite(w) ? [h, w] : undefined;
+}
