@@ -129,6 +129,20 @@ describe('model/ScoringPipeline', () => {
     });
   }
 
+  it('opset 18 model raises the opset 17 head', async () => {
+    // ReduceMax takes its axes as an input from opset 18, so the head's attribute form must be rewritten.
+    const x = Float32Array.from({ length: 60 }, (_, i) => Math.sin(i));
+    const results = [];
+    for (const forceTwoSession of [false, true]) {
+      const pipeline = await ScoringPipeline.create(nhwcModel(18), testHead(), nhwcBindings, { provider: 'cpu', forceTwoSession });
+      assert.equal(pipeline.mode, forceTwoSession ? 'two-session' : 'merged');
+      results.push(await pipeline.run({ x: new ort.Tensor('float32', x, [1, 3, 4, 5]) }));
+      await pipeline.release();
+    }
+    assertClose(results[0].max_logit.data as Float32Array, maxOverChannels(x, 3, 4, 5), 1e-6, 'merged max_logit');
+    assertClose(results[1].max_logit.data as Float32Array, maxOverChannels(x, 3, 4, 5), 1e-6, 'two-session max_logit');
+  });
+
   it('an unbound head input is an error naming it', async () => {
     const loaded = await loadModel(TINY);
     await assert.rejects(ScoringPipeline.create(loaded, testHead(), { logits: bindings.logits } as never, { provider: 'cpu' }),

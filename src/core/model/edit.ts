@@ -71,11 +71,13 @@ export interface MergedModel {
 /**
  * Merges `head` after `model`: each head input is wired to its bound model tensor (through a Transpose for
  * NHWC tensors), every head name gets `options.prefix`, and the graph outputs become the head outputs plus
- * `keepOutputs`. The model's default opset is raised to the head's (opset.ts). Call relabelBlocker first, since
- * this function throws when the raise is unsafe. Other domains are united; a domain both import at different versions throws.
+ * `keepOutputs`. The older of the two graphs is raised to the other's default opset (opset.ts). Call
+ * mergeBlocker first, since this function throws when the raise is unsafe. Other domains are united; a domain both import at different versions throws.
  */
 export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindings: Record<string, HeadBinding>, options: MergeOptions, ranks?: Map<string, number>): MergedModel {
-  model = upgradeOpset(model, defaultOpset(head), ranks);
+  const target = Math.max(defaultOpset(model), defaultOpset(head));
+  model = upgradeOpset(model, target, ranks);
+  head = upgradeOpset(head, target);
 
   const graph = model.graph ?? {};
   const headGraph = head.graph ?? {};

@@ -2,7 +2,7 @@
 export { loadModel, modelFromBytes, type LoadedModel } from './load';
 export { graphTensors, listTensors, ranksOf, probeFeeds, describeProbabilities, PROBE_SIDE, type ListOptions } from './tensors';
 export { resolveLayer, resolveLogits, moduleOfNode, modulePaths, closestNames, type ResolvedLayer } from './layer';
-export { relabelBlocker, softmaxInputs, upgradeOpset } from './opset';
+export { mergeBlocker, relabelBlocker, softmaxInputs, upgradeOpset } from './opset';
 export { addOutputs, mergeHead, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
 export { ScoringPipeline, type PipelineOptions } from './pipeline';
 export { createSession, autoProviders, providerAvailable, type ModelSession, type ProviderName, type ProviderSetting } from './session';

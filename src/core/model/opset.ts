@@ -19,7 +19,7 @@ const BREAKING_VERSIONS: Record<string, number[]> = {
   ReduceMax: [18], ReduceMin: [18], ReduceMean: [18], ReduceProd: [18], ReduceL1: [18], ReduceL2: [18],
   ReduceLogSum: [18], ReduceLogSumExp: [18], ReduceSumSquare: [18],
   Softmax: [13], LogSoftmax: [13], Hardmax: [13],
-  If: [11, 13], Loop: [11, 13], Scan: [8, 9, 11],
+  If: [11, 13], Loop: [11, 13], Scan: [8, 9, 11], GroupNormalization: [21],
 };
 
 const SOFTMAX_FAMILY = new Set(['Softmax', 'LogSoftmax', 'Hardmax']);
@@ -270,6 +270,18 @@ export function upgradeOpset(model: onnx.IModelProto, to: number, ranks?: Map<st
   const opsetImport = (model.opsetImport ?? []).map((o) => (!o.domain || o.domain === 'ai.onnx' ? new onnx.OperatorSetIdProto({ domain: '', version: to }) : o));
   const graph = new onnx.GraphProto({ ...model.graph, node: nodes, initializer: [...(model.graph?.initializer ?? []), ...rewrite.initializers] });
   return new onnx.ModelProto({ ...model, opsetImport, graph });
+}
+
+/**
+ * Returns why `model` and `head` cannot share one default opset (the higher of the two), or undefined when
+ * they can: the older graph is raised, so either side may block.
+ */
+export function mergeBlocker(model: onnx.IModelProto, head: onnx.IModelProto, ranks?: Map<string, number>): string | undefined {
+  const target = Math.max(defaultOpsetOf(model), defaultOpsetOf(head));
+  const modelBlocker = relabelBlocker(model, target, ranks);
+  if (modelBlocker) return modelBlocker;
+  const headBlocker = relabelBlocker(head, target);
+  return headBlocker ? `the head cannot be raised to opset ${target}: ${headBlocker}` : undefined;
 }
 
 function defaultOpsetOf(model: onnx.IModelProto): number {

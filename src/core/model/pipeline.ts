@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { HeatError } from '../errors';
 import { silentLogger, type Logger } from '../log';
 import { addOutputs, mergeHead, type HeadBinding } from './edit';
-import { relabelBlocker, softmaxInputs } from './opset';
+import { mergeBlocker, softmaxInputs } from './opset';
 import { modelFromBytes, type LoadedModel } from './load';
 import { defaultOpset, encodeModel, onnx } from './onnx';
 import { createSession, type ProviderName, type ProviderSetting } from './session';
@@ -58,13 +58,12 @@ export class ScoringPipeline {
     const model = toProto(source);
     const keep = [...(options.keepOutputs ?? [])];
     bindings = bindingsForHead(head, bindings);
-    const headOpset = defaultOpset(head);
     let ranks = options.ranks;
-    let blocker = options.forceTwoSession ? 'two sessions were requested' : relabelBlocker(model, headOpset, ranks);
+    let blocker = options.forceTwoSession ? 'two sessions were requested' : mergeBlocker(model, head, ranks);
     if (blocker && !ranks && !options.forceTwoSession && softmaxInputs(model).length > 0) {
       // A Softmax may block only for want of its input's rank: measure those ranks with one probe run and ask again.
       ranks = ranksOf(await listTensors(toLoaded(source, model), { measure: softmaxInputs(model) }));
-      blocker = relabelBlocker(model, headOpset, ranks);
+      blocker = mergeBlocker(model, head, ranks);
     }
 
     if (!blocker) {
@@ -73,7 +72,7 @@ export class ScoringPipeline {
         const { session, provider: used } = await createSession(encodeModel(merged.model), provider, log, 'scoring graph');
         const names: Record<string, string> = { ...merged.headOutputs };
         for (const name of keep) names[name] = name;
-        log.debug(`HEAT head merged into the model (opset ${defaultOpset(model)} → ${headOpset}).`);
+        log.debug(`HEAT head merged into the model (opsets ${defaultOpset(model)} and ${defaultOpset(head)}).`);
         return new ScoringPipeline('merged', used, '', session, undefined, names, {});
       } catch (error) {
         // An op the relabelling table does not know can still reject the raised opset; two sessions always work.
