@@ -7,31 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { buildHeatHead, HeatOutputName } from '../../src/core/heat';
 import type { CovarianceMode } from '../../src/core/heat';
-import type { ClassStatistics } from '../../src/core/stats/types';
-import { normals, randomStatistics, rng } from './helpers';
-
-/**
- * Statistics shaped like real ones but cheap to make at D = 1024: a diagonally dominant symmetric
- * precision (positive definite by Gershgorin) instead of a product of random matrices. Values do not
- * matter for timing; the parity tests use randomStatistics.
- */
-function timingStatistics(C: number, D: number, rank: number): ClassStatistics {
-  const base = randomStatistics(rng(1), C, 2, [], 1);
-  const random = rng(4);
-  const spd = (): Float64Array => {
-    const P = new Float64Array(D * D);
-    for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) P[i * D + j] = P[j * D + i] = (random() - 0.5) / D;
-    for (let i = 0; i < D; i++) P[i * D + i] = 1;
-    return P;
-  };
-  const classPrecisions = new Float64Array(C * D * D);
-  for (let c = 0; c < C; c++) classPrecisions.set(spd(), c * D * D);
-  return {
-    ...base, classCount: C, dim: D, means: Float64Array.from(normals(random, C * D)), counts: new Float64Array(C).fill(100), emptyClasses: [],
-    tiedPrecision: spd(), classPrecisions,
-    lowRank: { rank, vectors: Float64Array.from(normals(random, D * rank, 1 / Math.sqrt(D))), values: Float64Array.from({ length: rank }, (_, j) => 1 + 1 / (j + 1)) },
-  };
-}
+import { largeStatistics, normals, rng } from './helpers';
 
 async function main(): Promise<void> {
   const covariance = (process.argv[2] ?? 'tied') as CovarianceMode;
@@ -39,8 +15,8 @@ async function main(): Promise<void> {
   const D = 1024, C = 13, h = 64, w = 128, H = 512, W = 1024;
 
   let t = performance.now();
-  const stats = timingStatistics(C, D, 256);
-  console.log(`timing statistics (D = ${D}, C = ${C}): ${(performance.now() - t).toFixed(0)} ms`);
+  const stats = largeStatistics(rng(4), C, D, 256);
+  console.log(`large statistics (D = ${D}, C = ${C}): ${(performance.now() - t).toFixed(0)} ms`);
 
   const feeds = {
     logits: new ort.Tensor('float32', normals(rng(2), C * H * W, 2), [1, C, H, W]),

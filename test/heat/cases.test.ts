@@ -5,7 +5,7 @@ import { buildHeatHead, buildHeatHeads } from '../../src/core/heat';
 import { HeatError } from '../../src/core/errors';
 import type { ClassStatistics } from '../../src/core/stats/types';
 import { refBilinear, refMahalanobisCoarse } from '../reference/heat-reference';
-import { assertClose, normals, randomStatistics, rng, runHead } from './helpers';
+import { assertClose, largeStatistics, normals, randomStatistics, rng, runHead } from './helpers';
 
 /** Logits [N, 2, H, W] from per-pixel pairs. */
 function pairs(values: [number, number][], h: number, w: number): Float32Array {
@@ -119,6 +119,25 @@ describe('heat heads: numerics', () => {
       features: { data: f, dims: [1, 16, 4, 4] },
     });
     assertClose(out.mahalanobis.data as Float32Array, refMahalanobisCoarse(f, { n: 1, c: 16, h: 4, w: 4 }, shifted, 'tied'), 'mahalanobis');
+  });
+
+  it('D = 512: cells near a class mean', async () => {
+    // Distances of about 0.1 next to distances of about 30: the expanded form xᵀPx − 2μᵀPx + μᵀPμ loses
+    // them in float32 cancellation, the direct form keeps them.
+    const D = 512;
+    const stats = largeStatistics(rng(77), 5, D, 32);
+    const f = normals(rng(78), D * 2 * 3, 1, 2);
+    const random = rng(79);
+    for (let d = 0; d < D; d++) f[d * 6] = stats.means[3 * D + d] + 0.01 * (random() - 0.5);
+    for (const covariance of ['tied', 'classwise', 'lowrank'] as const) {
+      const out = await runHead(buildHeatHead({ statistics: stats, covariance, outputs: ['mahalanobis'] }).bytes, {
+        logits: { data: new Float32Array(5 * 2 * 3), dims: [1, 5, 2, 3] },
+        features: { data: f, dims: [1, D, 2, 3] },
+      });
+      const expected = refMahalanobisCoarse(f, { n: 1, c: D, h: 2, w: 3 }, stats, covariance);
+      assert.ok(expected[0] < 0.2, `cell 0 must sit near a mean, distance ${expected[0]}`);
+      assertClose(out.mahalanobis.data as Float32Array, expected, covariance, 1e-5);
+    }
   });
 
   it('clamp: cells at class means give 0', async () => {

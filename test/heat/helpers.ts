@@ -78,6 +78,29 @@ export function randomStatistics(random: () => number, classCount: number, dim: 
   };
 }
 
+/**
+ * Statistics for large D, cheap to make: diagonally dominant symmetric precisions (positive definite by
+ * Gershgorin's theorem), means around 2 like post-ReLU features, and random low-rank vectors scaled by 1/√D.
+ */
+export function largeStatistics(random: () => number, classCount: number, dim: number, rank: number): ClassStatistics {
+  const spd = (): Float64Array => {
+    const P = new Float64Array(dim * dim);
+    for (let i = 0; i < dim; i++) for (let j = 0; j < i; j++) P[i * dim + j] = P[j * dim + i] = (random() - 0.5) / dim;
+    for (let i = 0; i < dim; i++) P[i * dim + i] = 1;
+    return P;
+  };
+  const classPrecisions = new Float64Array(classCount * dim * dim);
+  for (let c = 0; c < classCount; c++) classPrecisions.set(spd(), c * dim * dim);
+  return {
+    ...randomStatistics(random, classCount, 2, [], 1),
+    dim,
+    means: Float64Array.from(normals(random, classCount * dim, 1, 2)),
+    tiedPrecision: spd(),
+    classPrecisions,
+    lowRank: { rank, vectors: Float64Array.from(normals(random, dim * rank, 1 / Math.sqrt(dim))), values: Float64Array.from({ length: rank }, (_, j) => 1 + 1 / (j + 1)) },
+  };
+}
+
 export type Feeds = Record<string, { data: Float32Array; dims: number[] }>;
 
 /** Runs an encoded head graph once and returns every output's data. */

@@ -7,13 +7,13 @@
  * (Resize linear, half_pixel: the same sampling as torch F.interpolate(mode='bilinear', align_corners=False)).
  *
  * Covariance modes:
- *  - 'tied': one shared P. Expanded form d²_c = xᵀPx − 2·xᵀPμ'_c + μ'_cᵀPμ'_c with x = f − μ̄ and
- *    μ'_c = μ_c − μ̄, where μ̄ is the mean of the class means: centring first keeps the float32 terms small,
- *    so less cancels. One D × D MatMul per image plus a D × C one, all constants precomputed in float64.
+ *  - 'tied': one shared P. The nearest class comes from the class-dependent part of the expanded form
+ *    (a D × C MatMul), then d² = Σ_D (f − μ_ĉ) ⊙ P(f − μ_ĉ) is computed directly: one D × D MatMul per image.
  *  - 'classwise': one P_c per class. Direct form d²_c = Σ_D (P_c (f − μ_c)) ⊙ (f − μ_c), one MatMul per class.
  *  - 'lowrank': the top-k eigenpairs (v_j, λ_j) of the regularised tied covariance,
- *    d²_c = Σ_j ((f − μ_c)·v_j)² / λ_j, computed as ‖W x − W μ'_c‖² with W = Λ^{-1/2} Vᵀ (k × D).
- * The expanded forms can go slightly negative in floating point, hence the clamp at 0 before the root.
+ *    d²_c = Σ_j ((f − μ_c)·v_j)² / λ_j = ‖W (f − μ_c)‖² with W = Λ^{-1/2} Vᵀ (k × D), nearest class as for 'tied'.
+ * All constants are precomputed in float64 and rounded to float32 once. Rounding can still leave d²
+ * slightly negative, hence the clamp at 0 before the root.
  * Classes listed in `emptyClasses` (or with a zero count) are left out of the minimum.
  * NaN features give NaN distances (Relu, ReduceMin and Min propagate NaN in onnxruntime).
  */
@@ -32,7 +32,7 @@ export function mahalanobisHead(ctx: HeadContext, stats: ClassStatistics, covari
     const flat = ctx.g.node('Reshape', [features, ctx.g.ints([0, stats.dim, -1])], {}, 'features_flat');
     const squared = covariance === 'classwise'
       ? classwiseDistances(ctx, stats, classes, flat)
-      : expandedDistances(ctx, stats, classes, flat, covariance);
+      : sharedCovarianceDistances(ctx, stats, classes, flat, covariance);
     const clamped = ctx.g.node('Relu', [squared], {}, 'd2_clamped');
     const distance = ctx.g.node('Sqrt', [clamped], {}, 'mahalanobis_coarse');
     return upsampleToLogits(ctx, distance, features);
@@ -51,45 +51,49 @@ export function activeClasses(stats: ClassStatistics): number[] {
   return classes;
 }
 
-/** Tied and low-rank: min_c of xᵀAx − 2·xᵀAμ'_c + μ'_cᵀAμ'_c, as [N, 1, hw]. */
-function expandedDistances(ctx: HeadContext, stats: ClassStatistics, classes: number[], flat: string, covariance: 'tied' | 'lowrank'): string {
+/**
+ * Tied and low-rank, as [N, hw]. The nearest class ĉ is found from the class-dependent part of the
+ * expanded form, s_c = μ'_cᵀAμ'_c − 2·x'ᵀAμ'_c = d²_c − x'ᵀAx' (x' = f − μ̄, μ'_c = μ_c − μ̄), which needs
+ * only a D × C MatMul. Its distance is then computed in the direct form from f − μ_ĉ, because the expanded
+ * form cancels badly near a class mean: at D = 1024 it gave 0.085 for a true distance of 0.090.
+ */
+function sharedCovarianceDistances(ctx: HeadContext, stats: ClassStatistics, classes: number[], flat: string, covariance: 'tied' | 'lowrank'): string {
   const D = stats.dim;
   const centre = meanOfMeans(stats, classes);
-  const x = ctx.sub(flat, ctx.g.floats('feature_centre', centre, [D, 1]), 'features_centred');
   const shifted = classes.map((c) => sub(rowOf(stats.means, c, D), centre));
+  const P = covariance === 'tied' ? symmetrised(require64(stats.tiedPrecision, D * D, 'tiedPrecision', 'tied'), D) : undefined;
+  const W = covariance === 'lowrank' ? whitening(stats) : undefined;
+  const k = W ? W.length / D : D;
 
-  let quadratic: string;
-  let rows: Float64Array[]; // per class, the vector r_c with cross term x·r_c (in x's or z's space)
-  let space = x;
-  if (covariance === 'tied') {
-    const P = symmetrised(require64(stats.tiedPrecision, D * D, 'tiedPrecision', 'tied'), D);
-    const Px = ctx.g.node('MatMul', [ctx.g.floats('tied_precision', P, [D, D]), x], {}, 'p_x');
-    quadratic = ctx.sumOver(ctx.mul(Px, x), 1, true, 'x_p_x');
-    rows = shifted.map((m) => matVec(P, m, D, D));
-  } else {
-    const W = whitening(stats);
-    const k = W.length / D;
-    const z = ctx.g.node('MatMul', [ctx.g.floats('lowrank_whitening', W, [k, D]), x], {}, 'z');
-    quadratic = ctx.sumOver(ctx.mul(z, z), 1, true, 'z_z');
-    rows = shifted.map((m) => matVec(W, m, k, D));
-    space = z;
-  }
-
-  const width = rows[0].length;
-  const cross = new Float64Array(classes.length * width);
+  // A·μ'_c in float64: A = P, or A = WᵀW for the low rank (W = Λ^{-1/2} Vᵀ).
+  const applyA = (m: Float64Array): Float64Array => (P ? matVec(P, m, D, D) : matTVec(W as Float64Array, matVec(W as Float64Array, m, k, D), k, D));
+  const crossT = new Float64Array(D * classes.length); // [D, C'], column c = −2·A·μ'_c
   const offset = new Float64Array(classes.length);
-  rows.forEach((r, i) => {
-    for (let j = 0; j < width; j++) cross[i * width + j] = 2 * r[j];
+  shifted.forEach((m, c) => {
+    const Am = applyA(m);
+    for (let d = 0; d < D; d++) crossT[d * classes.length + c] = -2 * Am[d];
+    offset[c] = dot(m, Am);
   });
-  if (covariance === 'tied') shifted.forEach((m, i) => { offset[i] = dot(m, rows[i]); });
-  else rows.forEach((r, i) => { offset[i] = dot(r, r); });
 
-  const crossTerm = ctx.g.node('MatMul', [ctx.g.floats('cross', cross, [classes.length, width]), space], {}, 'cross');
-  const d2 = ctx.add(ctx.sub(quadratic, crossTerm), ctx.g.floats('offset', offset, [classes.length, 1]), 'd2');
-  return ctx.reduce('ReduceMin', d2, 1, true, 'd2_min');
+  const rows = ctx.g.node('Transpose', [flat], { perm: [0, 2, 1] }, 'features_rows'); // [N, hw, D]
+  const centred = ctx.sub(rows, ctx.g.floats('feature_centre', centre, [D]), 'features_centred');
+  const partial = ctx.add(ctx.g.node('MatMul', [centred, ctx.g.floats('cross', crossT, [D, classes.length])], {}, 'cross'),
+    ctx.g.floats('offset', offset, [classes.length]), 'd2_partial');
+  const nearest = ctx.g.node('ArgMin', [partial], { axis: 2, keepdims: 0 }, 'nearest_class'); // [N, hw]
+
+  const means = new Float64Array(classes.length * D);
+  classes.forEach((c, i) => means.set(rowOf(stats.means, c, D), i * D));
+  const nearestMean = ctx.g.node('Gather', [ctx.g.floats('class_means', means, [classes.length, D]), nearest], { axis: 0 }, 'nearest_mean');
+  const diff = ctx.sub(rows, nearestMean, 'diff_nearest'); // [N, hw, D]
+  if (P) {
+    const Pdiff = ctx.g.node('MatMul', [diff, ctx.g.floats('tied_precision', P, [D, D])], {}, 'p_diff'); // P symmetric: diff·P = (P·diffᵀ)ᵀ
+    return ctx.sumOver(ctx.mul(diff, Pdiff), 2, false, 'd2_min');
+  }
+  const z = ctx.g.node('MatMul', [diff, ctx.g.floats('lowrank_whitening_t', transpose(W as Float64Array, k, D), [D, k])], {}, 'z');
+  return ctx.sumOver(ctx.mul(z, z), 2, false, 'd2_min');
 }
 
-/** Class-wise: min_c of Σ_D (P_c (f − μ_c)) ⊙ (f − μ_c), as [N, 1, hw]. */
+/** Class-wise: min_c of Σ_D (P_c (f − μ_c)) ⊙ (f − μ_c), as [N, 1, hw]. One D × D MatMul per class. */
 function classwiseDistances(ctx: HeadContext, stats: ClassStatistics, classes: number[], flat: string): string {
   const D = stats.dim;
   const all = require64(stats.classPrecisions, stats.classCount * D * D, 'classPrecisions', 'classwise');
@@ -102,7 +106,7 @@ function classwiseDistances(ctx: HeadContext, stats: ClassStatistics, classes: n
   return perClass.length === 1 ? perClass[0] : ctx.g.node('Min', perClass, {}, 'd2_min');
 }
 
-/** [N, 1, hw] at feature resolution → [N, H, W] at logits resolution, bilinear with half-pixel centres. */
+/** Upsamples [N, hw] or [N, 1, hw] at feature resolution to [N, H, W] at logits resolution, bilinear with half-pixel centres. */
 function upsampleToLogits(ctx: HeadContext, coarse: string, features: string): string {
   const g = ctx.g;
   const one = g.ints([1]);
@@ -201,5 +205,19 @@ function matVec(M: Float64Array, v: Float64Array, rows: number, cols: number): F
     for (let j = 0; j < cols; j++) s += M[i * cols + j] * v[j];
     out[i] = s;
   }
+  return out;
+}
+
+/** Mᵀ·v for a row-major (rows × cols) matrix M and a vector of length rows. */
+function matTVec(M: Float64Array, v: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j] += M[i * cols + j] * v[i];
+  return out;
+}
+
+/** Transpose of a row-major (rows × cols) matrix. */
+function transpose(M: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
   return out;
 }
