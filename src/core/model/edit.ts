@@ -101,7 +101,10 @@ export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindi
   }
 
   const initializers = [...(graph.initializer ?? []), ...(headGraph.initializer ?? []).map((t) => new onnx.TensorProto({ ...t, name: p(t.name ?? '') }))];
-  const valueInfo = [...(graph.valueInfo ?? []), ...(headGraph.valueInfo ?? []).map((v) => new onnx.ValueInfoProto({ ...v, name: p(v.name ?? '') }))];
+  // The head's input declarations (NCHW, rank 4) stay on the bound tensors, so that shape inference knows their
+  // rank even where the model declares nothing: a head's Shape(start=2) of a tensor of unknown rank comes out empty.
+  const headInputInfo = (headGraph.input ?? []).filter((v) => headInputs.includes(v.name ?? ''));
+  const valueInfo = [...(graph.valueInfo ?? []), ...[...headInputInfo, ...(headGraph.valueInfo ?? [])].map((v) => new onnx.ValueInfoProto({ ...v, name: p(v.name ?? '') }))];
   const headNames = [...initializers.slice((graph.initializer ?? []).length).map((t) => t.name ?? ''), ...nodes.slice((graph.node ?? []).length).flatMap((n) => n.output ?? [])];
   const collision = headNames.find((name) => name && known.has(name));
   if (collision) throw new Error(`Head prefix "${options.prefix}" collides with model tensor "${collision}".`);
