@@ -279,7 +279,7 @@ function updateThreshold(): void {
   const metrics = document.getElementById('metrics');
   if (!metrics) return;
   if (!accumulator || !evaluation) {
-    metrics.replaceChildren(h('span', { class: 'muted' }, loaded?.gt ? 'No metrics for this map.' : 'No ground truth: this image is in no configured split.'));
+    metrics.replaceChildren(h('span', { class: 'muted' }, loaded?.gt ? 'No metrics for this map.' : 'No ground truth for this image: it is in no configured split, or the engine sent no label for it.'));
     return;
   }
   const at = accumulator.thresholdStats(threshold);

@@ -13,6 +13,7 @@ import { evaluate } from '../core/pipeline/evaluate';
 import { scoreImages } from '../core/pipeline/score';
 import { HeatSession } from '../core/pipeline/session';
 import { computeStatistics } from '../core/stats';
+import { attachGroundTruth } from './groundTruth';
 import type { EngineHandlers, JobContext } from './server';
 
 /** Settings that change nothing inside an open session: display and checklist placement. */
@@ -60,7 +61,9 @@ export function createHandlers(): EngineHandlers {
     async score(config, job, context) {
       const session = await sessions.get(config, context.log);
       context.setProvider(session.executionProvider);
-      return scoreImages(config, job.images, { ...jobOptions(context), outDir: job.outDir, session, forViewer: true });
+      const scored = await scoreImages(config, job.images, { ...jobOptions(context), outDir: job.outDir, session, forViewer: true });
+      await attachGroundTruth(config, scored.results, context.log);
+      return scored;
     },
     statistics: (config, job, context) => computeStatistics(config, { ...jobOptions(context), out: job.out, split: job.split }),
     async evaluate(config, job, context) {

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../../src/extension/engineClient';
-import { loadConfig } from '../../src/core/config';
+import sharp from 'sharp';
+import { loadConfig, withOverrides } from '../../src/core/config';
 import type { EngineError } from '../../src/protocol/engine';
 
 const root = path.join(__dirname, '..', '..');
@@ -37,6 +38,30 @@ describe('engine process on the sample workspace', function () {
     assert.equal(scored.imageRgba.length, 4 * heat.width * heat.height);
     assert.ok(scored.maps['weight-energy'] && scored.maps.mahalanobis, 'all components with statistics configured');
     assert.equal(providers.at(-1), scored.summary.executionProvider);
+  });
+
+  it('score: a test-split image carries its anomaly ground truth at map resolution', async () => {
+    const config = await loadConfig(undefined, sample);
+    const image = path.join(sample, 'test', 'images', readdirSync(path.join(sample, 'test', 'images')).sort()[0]);
+    const labelFile = path.join(sample, 'test', 'labels', path.basename(image));
+    const { results } = await engine.run(config, { kind: 'score', images: [image] });
+    const scored = results[0];
+    const heat = scored.maps.heat!;
+    const gt = scored.groundTruth!;
+    assert.ok(gt instanceof Uint8Array);
+    assert.equal(gt.length, heat.width * heat.height);
+    const raw = await sharp(labelFile).raw().toBuffer({ resolveWithObject: true });
+    assert.equal(raw.info.width, heat.width, 'the sample labels share the map grid, so values compare one to one');
+    const expected = [...raw.data.filter((_, i) => i % raw.info.channels === 0)].map((v) => (v === 13 ? 1 : v === 255 ? 255 : 0));
+    assert.deepEqual([...gt], expected);
+  });
+
+  it('score: an image outside every split has no ground truth', async () => {
+    const config = await loadConfig(undefined, sample);
+    const outside = path.join(sample, 'test', 'images', readdirSync(path.join(sample, 'test', 'images')).sort()[0]);
+    const withoutTestSplit = withOverrides(config, { 'heat.data.test.images': '' });
+    const { results } = await engine.run(withoutTestSplit, { kind: 'score', images: [outside] });
+    assert.equal(results[0].groundTruth, undefined);
   });
 
   it('inspect: lists the sample model tensors with the configured logits output', async () => {

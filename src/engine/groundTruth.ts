@@ -1,0 +1,51 @@
+/**
+ * Ground truth for the viewer: when a scored image belongs to a configured split with labels, its label is
+ * loaded, mapped to anomaly (1), known (0) and void (255), and resized to the score maps' grid by nearest
+ * neighbour, so that each map pixel keeps a label value that exists on disk.
+ */
+import * as path from 'node:path';
+import type { ScoredImage } from '../core/api';
+import { HeatConfig, SPLIT_NAMES } from '../core/config';
+import { labelMappingFromConfig, listSplit, loadLabel } from '../core/data';
+import type { Logger } from '../core/log';
+import { resizeNearest } from '../core/pipeline/resize';
+
+/** Maps every image of the configured splits to its label file (images without labels are left out). */
+export async function labelIndex(config: HeatConfig): Promise<Map<string, string>> {
+  const index = new Map<string, string>();
+  for (const split of SPLIT_NAMES) {
+    for (const sample of await listSplit(config, split)) {
+      if (sample.label && !index.has(path.resolve(sample.image))) index.set(path.resolve(sample.image), sample.label);
+    }
+  }
+  return index;
+}
+
+/**
+ * Adds `groundTruth` to scored images that lack it and belong to a configured split. A label that fails to
+ * load is logged and left out, since the maps are still worth showing without it.
+ */
+export async function attachGroundTruth(config: HeatConfig, results: ScoredImage[], log: Logger): Promise<void> {
+  if (results.every((r) => r.groundTruth)) return;
+  const mapping = labelMappingFromConfig(config);
+  let index: Map<string, string>;
+  try {
+    index = await labelIndex(config);
+  } catch (error) {
+    log.warn(`No ground truth for the scored images: listing the configured splits failed: ${(error as Error).message}`);
+    return;
+  }
+  for (const scored of results) {
+    if (scored.groundTruth) continue;
+    const grid = Object.values(scored.maps).find(Boolean);
+    if (!grid) continue;
+    try {
+      const file = index.get(path.resolve(scored.image));
+      if (!file) continue;
+      const label = await loadLabel(file, mapping);
+      scored.groundTruth = resizeNearest(label.anomaly, label.height, label.width, grid.height, grid.width);
+    } catch (error) {
+      log.warn(`No ground truth for ${scored.image}: ${(error as Error).message}`);
+    }
+  }
+}
