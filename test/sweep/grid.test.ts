@@ -1,0 +1,67 @@
+import * as assert from 'node:assert/strict';
+import { makeConfig } from '../../src/core/config';
+import { HeatError } from '../../src/core/errors';
+import { ablationConfigurations, baseConfiguration, configurationLabel, expandGrid, settingsSnippet, validateGrid, variedKeys } from '../../src/core/sweep';
+
+const base = baseConfiguration(makeConfig({}, '/tmp'));
+
+function refused(raw: unknown, pattern: RegExp): void {
+  assert.throws(() => validateGrid(raw), (e: unknown) => e instanceof HeatError && pattern.test(e.message), JSON.stringify(raw));
+}
+
+describe('sweep grid', () => {
+  it('expansion: Cartesian product over the base', () => {
+    const grid = validateGrid({ temperature: [0.5, 1, 2], alpha: [0.8, 0.9], kernelSize: [3, 5], covariance: ['tied', 'classwise'] });
+    const all = expandGrid(grid, base);
+    assert.equal(all.length, 24);
+    assert.equal(new Set(all.map((c) => JSON.stringify(c))).size, 24);
+    for (const c of all) assert.equal(c.featureLayer, base.featureLayer);
+    assert.deepEqual(variedKeys(all), ['temperature', 'alpha', 'kernelSize', 'covariance']);
+    assert.equal(configurationLabel(all[0], variedKeys(all)), 'temperature=0.5 alpha=0.8 kernelSize=3 covariance=tied');
+  });
+
+  it('expansion: alpha only varies adaptive normalization', () => {
+    const all = expandGrid(validateGrid({ alpha: [0, 0.5, 0.9], normalization: ['adaptive', 'fixed', 'none'] }), base);
+    assert.equal(all.length, 3 + 1 + 1);
+    assert.deepEqual(all.filter((c) => c.normalization === 'none').map((c) => c.alpha), [base.alpha]);
+  });
+
+  it('expansion: empty grid is the configured setting', () => {
+    assert.deepEqual(expandGrid(validateGrid({}), base), [base]);
+  });
+
+  it('validation: errors name the key and the value', () => {
+    refused([1, 2], /must be an object of lists/);
+    refused({ temprature: [1] }, /Unknown key "temprature".*temperature/);
+    refused({ temperature: 1 }, /heat\.sweep\.grid\.temperature must be a non-empty list/);
+    refused({ temperature: [] }, /non-empty list/);
+    refused({ temperature: [0] }, /Invalid value 0 in heat\.sweep\.grid\.temperature/);
+    refused({ alpha: [1.5] }, /Invalid value 1\.5 in heat\.sweep\.grid\.alpha/);
+    refused({ kernelSize: [4] }, /Invalid value 4 in heat\.sweep\.grid\.kernelSize.*odd/);
+    refused({ covariance: ['full'] }, /Invalid value "full".*"tied", "classwise", "lowrank"/);
+    refused({ combination: ['sum'] }, /heat\.sweep\.grid\.combination.*"reliability"/);
+    refused({ normalization: ['batch'] }, /heat\.sweep\.grid\.normalization/);
+    refused({ featureLayer: [''] }, /heat\.sweep\.grid\.featureLayer/);
+    refused({ components: [['energy', 'energy']] }, /heat\.sweep\.grid\.components/);
+    refused({ temperature: [1, 1] }, /lists a value twice/);
+  });
+
+  it('ablations: predefined grids', () => {
+    const components = ablationConfigurations('components', base, []);
+    assert.deepEqual(components.map((c) => c.components.join('+')),
+      ['energy', 'mahalanobis', 'spatial', 'energy+mahalanobis', 'energy+spatial', 'mahalanobis+spatial', 'energy+mahalanobis+spatial']);
+    const normalization = ablationConfigurations('normalization', base, []);
+    assert.deepEqual(normalization.map((c) => `${c.normalization}:${c.normalization === 'adaptive' ? c.alpha : '-'}`),
+      ['adaptive:0', 'adaptive:0.5', 'adaptive:0.9', 'adaptive:0.99', 'fixed:-', 'none:-']);
+    assert.deepEqual(ablationConfigurations('layers', base, ['layer2', 'layer4']).map((c) => c.featureLayer), ['layer2', 'layer4']);
+    assert.deepEqual(ablationConfigurations('layers', base, []).map((c) => c.featureLayer), [base.featureLayer]);
+    assert.throws(() => ablationConfigurations('layers', base, ['']), /heat\.ablation\.layers/);
+  });
+
+  it('settings snippet uses heat.* keys', () => {
+    const snippet = settingsSnippet({ ...base, temperature: 2, covariance: 'classwise' });
+    assert.equal(snippet['heat.score.temperature'], 2);
+    assert.equal(snippet['heat.statistics.covariance'], 'classwise');
+    assert.deepEqual(snippet['heat.score.components'], base.components);
+  });
+});
