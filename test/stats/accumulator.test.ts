@@ -87,6 +87,35 @@ describe('stats accumulator', () => {
     assert.ok(maxRelativeError(merged.scatters, single.scatters) < 1e-9);
   });
 
+  for (const offset of [0, 1e4]) {
+    it(`pooled moments: one product per image equals the sum of class scatters of a two-pass within 1e-9 (offset ${offset})`, async () => {
+      const d = 6;
+      const { images, rowsByClass } = makeImages(9, d, 3, offset, 17);
+      const pooled = emptyMoments(3, d, 'pooled');
+      for (const image of images) await accumulateFeatures(pooled, engine64, image.grid, image.classes);
+      const expected = new Array<number>(d * d).fill(0);
+      for (let c = 0; c < 3; c++) twoPass(rowsByClass[c], d).scatter.forEach((v, i) => { expected[i] += v; });
+      assert.equal(pooled.scatters.length, d * d);
+      assert.ok(maxRelativeError(pooled.scatters, expected) < 1e-9, `${maxRelativeError(pooled.scatters, expected)}`);
+      for (let c = 0; c < 3; c++) assert.ok(maxRelativeError(pooled.means.subarray(c * d, (c + 1) * d), twoPass(rowsByClass[c], d).mean) < 1e-9);
+    });
+  }
+
+  it('pooled shards with float32 products merge to the single pass within 1e-9', async () => {
+    const d = 8;
+    const { images } = makeImages(10, d, 4, 50, 23);
+    const single = emptyMoments(4, d, 'pooled');
+    for (const image of images) await accumulateFeatures(single, engine32, image.grid, image.classes);
+    const shards = [emptyMoments(4, d, 'pooled'), emptyMoments(4, d, 'pooled')];
+    for (let k = 0; k < images.length; k++) await accumulateFeatures(shards[k % 2], engine32, images[k].grid, images[k].classes);
+    const merged = emptyMoments(4, d, 'pooled');
+    mergeMoments(merged, shards[1]);
+    mergeMoments(merged, shards[0]);
+    assert.ok(maxRelativeError(merged.scatters, single.scatters) < 1e-9);
+    assert.ok(maxRelativeError(merged.means, single.means) < 1e-12);
+    assert.throws(() => mergeMoments(merged, emptyMoments(4, d, 'classwise')), /Cannot merge classwise statistics/);
+  });
+
   it('NHWC and NCHW feature layouts give the same moments', async () => {
     const d = 4;
     const { images } = makeImages(2, d, 2, 0, 5);

@@ -126,7 +126,7 @@ describe('stats safetensors format', () => {
   it('partial and finished files are told apart', async () => {
     const partialFile = path.join(dir, 'part.safetensors');
     await writePartialStatistics(partialFile, {
-      moments: { classCount: 1, dim: 1, counts: Float64Array.from([3]), means: Float64Array.from([1]), scatters: Float64Array.from([2]) },
+      moments: { kind: 'classwise', classCount: 1, dim: 1, counts: Float64Array.from([3]), means: Float64Array.from([1]), scatters: Float64Array.from([2]) },
       maxLogit: { counts: Float64Array.from([3]), means: Float64Array.from([5]), m2: Float64Array.from([1]) },
       metadata: { ...metadata({ dim: 1 }), shard: '0/2' },
     });

@@ -1,23 +1,30 @@
 /**
  * Streaming per-class moments: count n, mean μ and scatter M2 = Σ (x − μ)(x − μ)ᵀ, in float64.
  *
- * Blocks of samples (one image's pixels of one class) and partial results from other shards are combined
+ * Blocks of samples (one image's cells of one class) and partial results from other shards are combined
  * with the exact pairwise update of Chan, Golub and LeVeque (1979):
  *   n = na + nb,  δ = μb − μa,  μ = μa + δ·nb/n,  M2 = M2a + M2b + δ·δᵀ·na·nb/n.
- * Memory is O(C·D²) whatever the number of images; no sample is kept.
+ * No sample is kept: memory is O(C·D²) for class-wise scatters, O(D² + C·D) for the pooled one, whatever
+ * the number of images.
  */
 import { HeatError } from '../errors';
 import { ScatterEngine } from './scatter';
 
-/** Mergeable per-class feature moments: what a shard file stores. */
+/**
+ * Mergeable per-class feature moments: what a shard file stores.
+ * `classwise`: `scatters` is [C, D, D], one M2 per class (needed for class-wise covariances).
+ * `pooled`: `scatters` is [D, D], the within-class scatter Σ_c M2_c, which is all the tied covariance needs;
+ * each image then costs one D×D product instead of one per class. Since the sum of the updates above over
+ * classes is again an update of the sum, the pooled form merges exactly too.
+ */
 export interface ClassMoments {
+  kind: 'classwise' | 'pooled';
   classCount: number;
   dim: number;
   /** [C] number of samples per class. */
   counts: Float64Array;
   /** [C, D] class means. */
   means: Float64Array;
-  /** [C, D, D] class scatter matrices Σ (x − μc)(x − μc)ᵀ. */
   scatters: Float64Array;
 }
 
@@ -28,13 +35,14 @@ export interface ScalarMoments {
   m2: Float64Array;
 }
 
-export function emptyMoments(classCount: number, dim: number): ClassMoments {
+export function emptyMoments(classCount: number, dim: number, kind: ClassMoments['kind'] = 'classwise'): ClassMoments {
   return {
+    kind,
     classCount,
     dim,
     counts: new Float64Array(classCount),
     means: new Float64Array(classCount * dim),
-    scatters: new Float64Array(classCount * dim * dim),
+    scatters: new Float64Array((kind === 'classwise' ? classCount : 1) * dim * dim),
   };
 }
 
@@ -42,42 +50,68 @@ export function emptyScalarMoments(classCount: number): ScalarMoments {
   return { counts: new Float64Array(classCount), means: new Float64Array(classCount), m2: new Float64Array(classCount) };
 }
 
+/** The [D, D] scatter that class `c`'s updates go to: its own, or the pooled one. */
+function scatterOf(target: ClassMoments, c: number): Float64Array {
+  const dd = target.dim * target.dim;
+  return target.kind === 'classwise' ? target.scatters.subarray(c * dd, (c + 1) * dd) : target.scatters;
+}
+
 /**
- * Merges a block (n, mean, scatter) into class `c` of `target` in place with the pairwise update above.
- * `mean` is [D] and `scatter` [D, D]; both are read, never kept.
+ * Merges n samples with mean `mean` into class `c`: updates count and mean and adds the term δ·δᵀ·na·nb/n
+ * to the class's scatter (or the pooled one). The samples' own scatter M2b is added by the caller.
  */
-export function mergeBlock(target: ClassMoments, c: number, n: number, mean: Float64Array, scatter: Float64Array): void {
+function mergeCountAndMean(target: ClassMoments, c: number, n: number, mean: Float64Array): void {
   if (n === 0) return;
   const d = target.dim;
   const na = target.counts[c];
   const total = na + n;
   const meanA = target.means.subarray(c * d, (c + 1) * d);
-  const m2 = target.scatters.subarray(c * d * d, (c + 1) * d * d);
+  const m2 = scatterOf(target, c);
 
   const delta = new Float64Array(d);
   for (let i = 0; i < d; i++) delta[i] = mean[i] - meanA[i];
-  const weight = (na * n) / total;
-  for (let i = 0; i < d; i++) {
-    const row = i * d;
-    const di = delta[i] * weight;
-    for (let j = 0; j < d; j++) m2[row + j] += scatter[row + j] + di * delta[j];
+  if (na > 0) {
+    const weight = (na * n) / total;
+    for (let i = 0; i < d; i++) {
+      const row = i * d;
+      const di = delta[i] * weight;
+      if (di === 0) continue;
+      for (let j = 0; j < d; j++) m2[row + j] += di * delta[j];
+    }
   }
   const step = n / total;
   for (let i = 0; i < d; i++) meanA[i] += delta[i] * step;
   target.counts[c] = total;
 }
 
+function addInto(target: Float64Array, source: ArrayLike<number>): void {
+  for (let i = 0; i < target.length; i++) target[i] += source[i];
+}
+
+/**
+ * Merges a block (n, mean [D], scatter [D, D]) of class `c` into class-wise `target` in place with the
+ * pairwise update above. The arrays are read, never kept.
+ */
+export function mergeBlock(target: ClassMoments, c: number, n: number, mean: Float64Array, scatter: ArrayLike<number>): void {
+  if (n === 0) return;
+  addInto(scatterOf(target, c), scatter);
+  mergeCountAndMean(target, c, n, mean);
+}
+
 /** Merges every class of `source` into `target` in place (exact; order-independent up to float64 rounding). */
 export function mergeMoments(target: ClassMoments, source: ClassMoments): void {
-  if (target.classCount !== source.classCount || target.dim !== source.dim) {
+  if (target.classCount !== source.classCount || target.dim !== source.dim || target.kind !== source.kind) {
     throw new HeatError(
-      `Cannot merge statistics of ${source.classCount} classes × D = ${source.dim} into ${target.classCount} classes × D = ${target.dim}.`,
-      'Merge only shards made with the same model, feature layer and class list.',
+      `Cannot merge ${source.kind} statistics of ${source.classCount} classes × D = ${source.dim} into ${target.kind} statistics of ${target.classCount} classes × D = ${target.dim}.`,
+      'Merge only shards made with the same model, feature layer, class list and heat.statistics.covariance.',
     );
   }
   const d = source.dim;
+  if (source.kind === 'pooled') addInto(target.scatters, source.scatters);
   for (let c = 0; c < source.classCount; c++) {
-    mergeBlock(target, c, source.counts[c], source.means.subarray(c * d, (c + 1) * d), source.scatters.subarray(c * d * d, (c + 1) * d * d));
+    const mean = source.means.subarray(c * d, (c + 1) * d);
+    if (source.kind === 'classwise') mergeBlock(target, c, source.counts[c], mean, source.scatters.subarray(c * d * d, (c + 1) * d * d));
+    else mergeCountAndMean(target, c, source.counts[c], mean);
   }
 }
 
@@ -122,17 +156,26 @@ export async function accumulateFeatures(
     throw new HeatError(`The feature map has ${d} channels but the statistics expect D = ${target.dim}.`, 'Use the same feature layer for every image.');
   }
   if (cellClass.length !== cells) throw new Error(`cellClass has ${cellClass.length} entries for a ${features.height}×${features.width} grid.`);
-
-  const members = new Map<number, number[]>();
   for (let p = 0; p < cells; p++) {
+    if (cellClass[p] >= target.classCount) {
+      throw new HeatError(`Class ${cellClass[p]} is outside the ${target.classCount} classes of the statistics.`, 'Check heat.labels.map and heat.model.classNames.');
+    }
+  }
+  if (target.kind === 'pooled') await accumulatePooled(target, engine, features, cellClass);
+  else await accumulateClasswise(target, engine, features, cellClass);
+}
+
+/** One product per class: the class's cells gathered into a centred block. */
+async function accumulateClasswise(target: ClassMoments, engine: ScatterEngine, features: FeatureGrid, cellClass: Int32Array): Promise<void> {
+  const d = features.channels;
+  const members = new Map<number, number[]>();
+  for (let p = 0; p < cellClass.length; p++) {
     const c = cellClass[p];
     if (c < 0) continue;
-    if (c >= target.classCount) throw new HeatError(`Class ${c} is outside the ${target.classCount} classes of the statistics.`, 'Check heat.labels.map and heat.model.classNames.');
     let list = members.get(c);
     if (!list) members.set(c, (list = []));
     list.push(p);
   }
-
   for (const [c, list] of [...members].sort((a, b) => a[0] - b[0])) {
     const n = list.length;
     const mean = new Float64Array(d);
@@ -141,6 +184,43 @@ export async function accumulateFeatures(
     const scatter = await engine.scatter(block, d, n);
     mergeBlock(target, c, n, mean, scatter);
   }
+}
+
+/**
+ * One product per image: every cell centred on its class's mean in this image (left-out cells are zero
+ * columns), so X·Xᵀ = Σ_c M2_c of the image; then each class's count and mean merge with their δ·δᵀ term.
+ */
+async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, features: FeatureGrid, cellClass: Int32Array): Promise<void> {
+  const d = features.channels;
+  const cells = cellClass.length;
+  const classCount = target.classCount;
+  const counts = new Float64Array(classCount);
+  for (let p = 0; p < cells; p++) if (cellClass[p] >= 0) counts[cellClass[p]]++;
+  const present = [...counts.keys()].filter((c) => counts[c] > 0);
+  if (present.length === 0) return;
+
+  const { data } = features;
+  const [cellStride, channelStride] = features.layout === 'NCHW' ? [1, cells] : [d, 1];
+  const means = new Float64Array(classCount * d);
+  const sums = new Float64Array(classCount);
+  const block = engine.allocate(d, cells);
+  for (let i = 0; i < d; i++) {
+    const channel = i * channelStride;
+    sums.fill(0);
+    for (let p = 0; p < cells; p++) {
+      const c = cellClass[p];
+      if (c >= 0) sums[c] += data[channel + p * cellStride];
+    }
+    for (const c of present) means[c * d + i] = sums[c] / counts[c];
+    const row = i * cells;
+    for (let p = 0; p < cells; p++) {
+      const c = cellClass[p];
+      if (c >= 0) block[row + p] = data[channel + p * cellStride] - means[c * d + i];
+    }
+  }
+  const scatter = await engine.scatter(block, d, cells);
+  addInto(target.scatters, scatter);
+  for (const c of present) mergeCountAndMean(target, c, counts[c], means.subarray(c * d, (c + 1) * d));
 }
 
 /**

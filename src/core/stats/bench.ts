@@ -5,13 +5,13 @@
  * Nothing here asserts a time; it only measures.
  */
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { makeConfig } from '../config';
 import { silentLogger, type Logger } from '../log';
 import { createSession, decodeImage, graphTensors, modelFromBytes, preprocess, preprocessSettings } from '../model';
-import { computeStatistics, type StatisticsReport } from './compute';
+import { computeStatistics } from './compute';
 import type { ScatterPrecision } from './scatter';
 import { resnetLikeModel, SYNTHETIC_FEATURES } from './synthetic';
 
@@ -78,79 +78,103 @@ async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMb: 
   }
 }
 
-export async function benchmarkStatistics(options: StatisticsBenchOptions = {}): Promise<StatisticsBenchResult> {
+/** Synthetic model and images on disk, shared by the measurements below (possibly from several processes). */
+export interface StatisticsBenchData {
+  dir: string;
+  dim: number;
+  classes: number;
+  height: number;
+  width: number;
+  images: string[];
+}
+
+/** Writes the ResNet-like model and `imageCount` images with labels into a new temporary folder. */
+export async function prepareStatisticsBench(options: StatisticsBenchOptions & { imageCount: number }): Promise<StatisticsBenchData> {
   const dim = options.dim ?? 1024;
   const classes = options.classes ?? 19;
   const height = options.height ?? 512;
   const width = options.width ?? 1024;
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'heat-stats-bench-'));
+  await fs.writeFile(path.join(dir, 'model.onnx'), resnetLikeModel({ dim, classes, height, width }));
+  options.log?.info(`Writing ${options.imageCount} synthetic ${width}×${height} images to ${dir}…`);
+  await writeImages(dir, options.imageCount, height, width, classes);
+  const images = (await fs.readdir(path.join(dir, 'images'))).sort().map((name) => path.join(dir, 'images', name));
+  return { dir, dim, classes, height, width, images };
+}
+
+/** A configuration whose train split is the first `count` images (linked into their own folder). */
+async function benchConfig(data: StatisticsBenchData, count: number) {
+  const listed = path.join(data.dir, `images-${count}`);
+  await fs.mkdir(listed, { recursive: true });
+  for (const image of data.images.slice(0, count)) await fs.symlink(image, path.join(listed, path.basename(image))).catch(() => undefined);
+  return makeConfig({
+    'heat.model.path': 'model.onnx', 'heat.model.featureLayer': SYNTHETIC_FEATURES, 'heat.model.mean': [0.5, 0.5, 0.5], 'heat.model.std': [0.25, 0.25, 0.25],
+    'heat.executionProvider': 'cpu', 'heat.data.train.images': `images-${count}/*.png`, 'heat.data.train.labels': '{dir}/../labels/{stem}.png',
+    'heat.statistics.rank': 64,
+  }, data.dir);
+}
+
+/** Bare forward pass (decode, preprocess, run of the unmodified model) against the statistics pass on the same images. */
+export async function measureStatisticsThroughput(data: StatisticsBenchData, count: number, precision: ScatterPrecision = 'float32'): Promise<StatisticsBenchResult['throughput']> {
+  const config = await benchConfig(data, count);
+  const modelBytes = await fs.readFile(path.join(data.dir, 'model.onnx'));
+  const input = graphTensors(modelFromBytes(modelBytes).proto).inputs[0];
+  const { session } = await createSession(modelBytes, 'cpu', silentLogger, 'bench model');
+  const settings = preprocessSettings(config);
+  const files = data.images.slice(0, count);
+  await session.run({ [input.name]: (await preprocess(await decodeImage(files[0], silentLogger), settings, input)).tensor });
+  const started = performance.now();
+  for (const file of files) {
+    const prepared = await preprocess(await decodeImage(file, silentLogger), settings, input);
+    await session.run({ [input.name]: prepared.tensor });
+  }
+  const forwardSeconds = (performance.now() - started) / 1000;
+  await session.release();
+  const report = await computeStatistics(config, { out: path.join(data.dir, `throughput-${count}.safetensors`), scatterPrecision: precision });
+  return {
+    images: count,
+    forwardImagesPerSecond: count / forwardSeconds,
+    statisticsImagesPerSecond: count / report.seconds.pass,
+    ratio: forwardSeconds / report.seconds.pass,
+    finalizeSeconds: report.seconds.finalize,
+  };
+}
+
+/**
+ * One statistics pass over `count` images, reporting the process's peak resident set size (maxRSS over the
+ * process's life), so call it in a fresh process, one count per process, to compare counts.
+ */
+export async function measureStatisticsMemory(data: StatisticsBenchData, count: number, precision: ScatterPrecision = 'float32'): Promise<{ images: number; maxRssMb: number; passSeconds: number }> {
+  const config = await benchConfig(data, count);
+  const report = await computeStatistics(config, { out: path.join(data.dir, `memory-${count}.safetensors`), scatterPrecision: precision });
+  return { images: count, maxRssMb: process.resourceUsage().maxRSS / 1024, passSeconds: report.seconds.pass };
+}
+
+/**
+ * Everything in this process: throughput, then a pass per memory count with the resident set sampled every
+ * 20 ms (peak above the level before each pass). Memory allocated by an earlier pass can be reused by a later
+ * one, so for a strict comparison run measureStatisticsMemory in separate processes (test/stats/bench-statistics.ts does).
+ */
+export async function benchmarkStatistics(options: StatisticsBenchOptions = {}): Promise<StatisticsBenchResult> {
   const throughputImages = options.throughputImages ?? 10;
   const memoryImages = options.memoryImages ?? [10, 100];
   const precision = options.scatterPrecision ?? 'float32';
-  const log = options.log ?? silentLogger;
-  const dir = await fs.mkdtemp(path.join(tmpdir(), 'heat-stats-bench-'));
+  const data = await prepareStatisticsBench({ ...options, imageCount: Math.max(throughputImages, ...memoryImages) });
   try {
-    const modelBytes = resnetLikeModel({ dim, classes, height, width });
-    await fs.writeFile(path.join(dir, 'model.onnx'), modelBytes);
-    const largest = Math.max(throughputImages, ...memoryImages);
-    log.info(`Writing ${largest} synthetic ${width}×${height} images…`);
-    await writeImages(dir, largest, height, width, classes);
-    const allImages = (await fs.readdir(path.join(dir, 'images'))).sort();
-    const configFor = (count: number) => {
-      const listed = path.join(dir, `images-${count}`);
-      return { listed, config: makeConfig({
-        'heat.model.path': 'model.onnx', 'heat.model.featureLayer': SYNTHETIC_FEATURES, 'heat.model.mean': [0.5, 0.5, 0.5], 'heat.model.std': [0.25, 0.25, 0.25],
-        'heat.executionProvider': 'cpu', 'heat.data.train.images': `images-${count}/*.png`, 'heat.data.train.labels': '{dir}/../labels/{stem}.png',
-        'heat.statistics.rank': 64,
-      }, dir) };
-    };
-    const prepare = async (count: number) => {
-      const { listed, config } = configFor(count);
-      await fs.mkdir(listed, { recursive: true });
-      for (const name of allImages.slice(0, count)) await fs.symlink(path.join(dir, 'images', name), path.join(listed, name)).catch(() => undefined);
-      return config;
-    };
-
-    // Bare forward pass: the model as exported (logits only), same decode and preprocessing.
-    const model = modelFromBytes(modelBytes);
-    const input = graphTensors(model.proto).inputs[0];
-    const { session } = await createSession(modelBytes, 'cpu', silentLogger, 'bench model');
-    const throughputConfig = await prepare(throughputImages);
-    const settings = preprocessSettings(throughputConfig);
-    const files = allImages.slice(0, throughputImages).map((name) => path.join(dir, 'images', name));
-    await session.run({ [input.name]: (await preprocess(await decodeImage(files[0], silentLogger), settings, input)).tensor });
-    let started = performance.now();
-    for (const file of files) {
-      const prepared = await preprocess(await decodeImage(file, silentLogger), settings, input);
-      await session.run({ [input.name]: prepared.tensor });
-    }
-    const forwardSeconds = (performance.now() - started) / 1000;
-    await session.release();
-    log.info(`Bare forward: ${(throughputImages / forwardSeconds).toFixed(2)} images/s.`);
-
-    started = performance.now();
-    const report: StatisticsReport = await computeStatistics(throughputConfig, { out: path.join(dir, 'throughput.safetensors'), scatterPrecision: precision });
-    log.info(`Statistics pass: ${(throughputImages / report.seconds.pass).toFixed(2)} images/s (${((performance.now() - started) / 1000).toFixed(1)} s with finalisation).`);
-
+    const throughput = await measureStatisticsThroughput(data, throughputImages, precision);
+    options.log?.info(`Forward ${throughput.forwardImagesPerSecond.toFixed(2)} images/s, statistics ${throughput.statisticsImagesPerSecond.toFixed(2)} images/s (ratio ${throughput.ratio.toFixed(2)}).`);
     const memory: StatisticsBenchResult['memory'] = [];
     for (const count of memoryImages) {
-      const config = await prepare(count);
-      const { result, peakMb, baselineMb } = await peakRss(() => computeStatistics(config, { out: path.join(dir, `memory-${count}.safetensors`), scatterPrecision: precision }));
+      const config = await benchConfig(data, count);
+      const { result, peakMb, baselineMb } = await peakRss(() => computeStatistics(config, { out: path.join(data.dir, `memory-${count}.safetensors`), scatterPrecision: precision }));
       memory.push({ images: count, peakRssMb: peakMb, baselineRssMb: baselineMb, passSeconds: result.seconds.pass });
-      log.info(`${count} images: peak RSS +${peakMb.toFixed(0)} MB over ${baselineMb.toFixed(0)} MB, pass ${result.seconds.pass.toFixed(1)} s.`);
     }
-
     return {
-      setup: { dim, classes, input: [height, width], featureGrid: [height / 8, width / 8], cpus: (await import('node:os')).cpus().length, scatterPrecision: precision },
-      throughput: {
-        images: throughputImages,
-        forwardImagesPerSecond: throughputImages / forwardSeconds,
-        statisticsImagesPerSecond: throughputImages / report.seconds.pass,
-        ratio: forwardSeconds / report.seconds.pass,
-        finalizeSeconds: report.seconds.finalize,
-      },
+      setup: { dim: data.dim, classes: data.classes, input: [data.height, data.width], featureGrid: [data.height / 8, data.width / 8], cpus: cpus().length, scatterPrecision: precision },
+      throughput,
       memory,
     };
   } finally {
-    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(data.dir, { recursive: true, force: true });
   }
 }

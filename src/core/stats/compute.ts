@@ -83,6 +83,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
   const engine = await ScatterEngine.create(options.scatterPrecision ?? 'float32');
   const purity = get<number>(config, 'heat.statistics.purity');
   const minConfidence = get<number>(config, 'heat.statistics.minConfidence');
+  const classwise = wantsClasswise(config);
   const tally = emptyTally();
   let moments: ClassMoments | undefined;
   let maxLogit: ScalarMoments | undefined;
@@ -103,7 +104,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
             'Make heat.model.classNames match the model, or leave it empty.', 'heat.model.classNames');
         }
         if (classNames.length === 0) classNames = Array.from({ length: classCount }, (_, c) => String(c));
-        moments = emptyMoments(classCount, run.features.channels);
+        moments = emptyMoments(classCount, run.features.channels, classwise ? 'classwise' : 'pooled');
         maxLogit = emptyScalarMoments(classCount);
         mapping = labelMappingFromConfig(config, classCount);
         log.info(`D = ${run.features.channels} at ${run.features.height}×${run.features.width}, ${classCount} classes, labels from ${labelSource === 'groundTruth' ? `ground truth (mapping from ${mapping.source})` : `predictions with max softmax ≥ ${minConfidence}`}.`);
@@ -155,7 +156,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
     imageCount: samples.length,
     createdAt: new Date().toISOString(),
     rank: get<number>(config, 'heat.statistics.rank'),
-    classwise: wantsClasswise(config),
+    classwise,
     split,
     scatterPrecision: engine.precision,
   };
@@ -189,7 +190,7 @@ export async function mergeStatisticsFiles(files: readonly string[], out: string
   checkShardsAgree(partials);
 
   const first = partials[0].partial;
-  const moments = emptyMoments(first.moments.classCount, first.moments.dim);
+  const moments = emptyMoments(first.moments.classCount, first.moments.dim, first.moments.kind);
   const maxLogit = emptyScalarMoments(first.moments.classCount);
   let images = 0;
   for (const { partial } of partials) {
@@ -219,7 +220,7 @@ async function finishStatistics(
     regularizationMode: metadata.regularization.mode,
     rank: typeof metadata.rank === 'number' ? metadata.rank : 256,
     classNames: names,
-    classwise: metadata.classwise !== false,
+    classwise: moments.kind === 'classwise',
   });
   throwIfCancelled(options.signal, 'Computing statistics');
   const std = maxLogit.m2.map((m2, c) => (maxLogit.counts[c] > 1 ? Math.sqrt(m2 / (maxLogit.counts[c] - 1)) : 0));

@@ -6,8 +6,9 @@
  * Final file tensors: class_means [C,D], class_counts [C], tied_covariance [D,D], tied_precision [D,D],
  * class_covariances [C,D,D], class_precisions [C,D,D], eigenvectors [D,k] (column j = eigenvector j),
  * eigenvalues [k] (descending, regularised), max_logit_mean [C], max_logit_std [C].
- * Partial file tensors: class_counts [C], class_means [C,D], class_scatters [C,D,D] (Σ (x−μ)(x−μ)ᵀ),
- * max_logit_count [C], max_logit_mean [C], max_logit_m2 [C].
+ * Partial file tensors: class_counts [C], class_means [C,D], and either class_scatters [C,D,D] (per class
+ * Σ (x−μc)(x−μc)ᵀ) or pooled_scatter [D,D] (their sum), then max_logit_count [C], max_logit_mean [C],
+ * max_logit_m2 [C].
  * Covariances are stored before regularisation; precisions and eigenvalues after it.
  */
 import { promises as fs } from 'node:fs';
@@ -79,7 +80,9 @@ export function partialContent(partial: PartialStatistics): SafetensorsContent {
     tensors: {
       class_counts: f64([c], partial.moments.counts),
       class_means: f64([c, d], partial.moments.means),
-      class_scatters: f64([c, d, d], partial.moments.scatters),
+      ...(partial.moments.kind === 'classwise'
+        ? { class_scatters: f64([c, d, d], partial.moments.scatters) }
+        : { pooled_scatter: f64([d, d], partial.moments.scatters) }),
       max_logit_count: f64([c], partial.maxLogit.counts),
       max_logit_mean: f64([c], partial.maxLogit.means),
       max_logit_m2: f64([c], partial.maxLogit.m2),
@@ -171,12 +174,14 @@ export async function readPartialStatistics(file: string): Promise<PartialStatis
   }
   const [c, d] = dimensions(content, file);
   const { kind: _kind, ...metadata } = content.meta;
+  const pooled = content.tensors.pooled_scatter !== undefined;
   return {
     moments: {
+      kind: pooled ? 'pooled' : 'classwise',
       classCount: c, dim: d,
       counts: tensor(content, file, 'class_counts', [c]),
       means: tensor(content, file, 'class_means', [c, d]),
-      scatters: tensor(content, file, 'class_scatters', [c, d, d]),
+      scatters: pooled ? tensor(content, file, 'pooled_scatter', [d, d]) : tensor(content, file, 'class_scatters', [c, d, d]),
     },
     maxLogit: {
       counts: tensor(content, file, 'max_logit_count', [c]),

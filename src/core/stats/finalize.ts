@@ -21,7 +21,7 @@ export interface FinalizeOptions {
   /** Class names for messages; class ids are used where a name is missing. */
   classNames?: readonly string[];
   /**
-   * Also compute class-wise covariances and precisions (default true). Each costs a D×D inversion and
+   * Also compute class-wise covariances and precisions (default: when the moments are class-wise). Each costs a D×D inversion and
    * eigenvalue computation (about 1.5 s at D = 1024), so `heat-lens stats` includes them only when the
    * configuration asks for the class-wise Mahalanobis distance.
    */
@@ -77,10 +77,14 @@ export function finalizeStatistics(moments: ClassMoments, options: FinalizeOptio
   }
 
   const tiedCovariance = new Float64Array(d * d);
-  for (let c = 0; c < classCount; c++) {
-    if (moments.counts[c] === 0) continue;
-    const m2 = moments.scatters.subarray(c * d * d, (c + 1) * d * d);
-    for (let i = 0; i < d * d; i++) tiedCovariance[i] += m2[i];
+  if (moments.kind === 'pooled') {
+    tiedCovariance.set(moments.scatters);
+  } else {
+    for (let c = 0; c < classCount; c++) {
+      if (moments.counts[c] === 0) continue;
+      const m2 = moments.scatters.subarray(c * d * d, (c + 1) * d * d);
+      for (let i = 0; i < d * d; i++) tiedCovariance[i] += m2[i];
+    }
   }
   for (let i = 0; i < d * d; i++) tiedCovariance[i] /= total - 1;
 
@@ -91,7 +95,8 @@ export function finalizeStatistics(moments: ClassMoments, options: FinalizeOptio
   // Stored as [D, k] with column j the j-th eigenvector; symmetricEigen returns vectors as rows.
   for (let j = 0; j < rank; j++) for (let i = 0; i < d; i++) lowRank.vectors[i * rank + j] = tied.eigenvectors![j * d + i];
 
-  const classwise = options.classwise ?? true;
+  const classwise = options.classwise ?? moments.kind === 'classwise';
+  if (classwise && moments.kind === 'pooled') throw new Error('Class-wise covariances need class-wise moments, not the pooled scatter.');
   const classCovariances = classwise ? new Float64Array(classCount * d * d) : undefined;
   const classPrecisions = classwise ? new Float64Array(classCount * d * d) : undefined;
   const singletons: number[] = [];

@@ -11,7 +11,10 @@ export {
 export { finalizeStatistics, type CovarianceReport, type FinalizeOptions, type FinalizedStatistics } from './finalize';
 export { cholesky, invertSpd, symmetricEigen } from './linalg';
 export { MIXED, reduceLabels, toClassCells } from './purity';
-export { benchmarkStatistics, type StatisticsBenchOptions, type StatisticsBenchResult } from './bench';
+export {
+  benchmarkStatistics, measureStatisticsMemory, measureStatisticsThroughput, prepareStatisticsBench,
+  type StatisticsBenchData, type StatisticsBenchOptions, type StatisticsBenchResult,
+} from './bench';
 export { formatStatisticsReport } from './report';
 export { decodeSafetensors, encodeSafetensors, type NamedTensor, type SafetensorsContent } from './safetensors';
 export { ScatterEngine, scatterGraph, type ScatterPrecision } from './scatter';

@@ -55,16 +55,13 @@ export class ScatterEngine {
     return this.precision === 'float32' ? new Float32Array(d * n) : new Float64Array(d * n);
   }
 
-  /** X·Xᵀ for the centred block X [D, n] from allocate(), returned as float64 [D, D]. */
-  async scatter(block: Float32Array | Float64Array, d: number, n: number): Promise<Float64Array> {
+  /** X·Xᵀ for the centred block X [D, n] from allocate(), returned [D, D] in the engine's precision (add it into float64). */
+  async scatter(block: Float32Array | Float64Array, d: number, n: number): Promise<Float32Array | Float64Array> {
     const input = block instanceof Float32Array
       ? new ort.Tensor('float32', block, [d, n])
       : new ort.Tensor('float64', block, [d, n]);
     const output = (await this.session.run({ x: input })).scatter;
-    const data = output.data as Float32Array | Float64Array;
-    const result = data instanceof Float64Array ? data : Float64Array.from(data);
-    output.dispose();
-    return result;
+    return output.data as Float32Array | Float64Array;
   }
 
   async release(): Promise<void> {
