@@ -15,8 +15,10 @@ cd "$ROOT"
 # shellcheck source=tools.sh
 source scripts/e2e/tools.sh
 
-ARTIFACTS=$ROOT/e2e-artifacts
+ARTIFACTS=${HEAT_E2E_ARTIFACTS:-$ROOT/e2e-artifacts}
 STATE=$(mktemp -d -t heat-e2e.XXXXXX)
+# the extension-host bundle lives in the checkout (mocha resolves from its node_modules), one folder per run
+TESTS_DIR=$ROOT/dist/test/e2e-runs/$(basename "$STATE")
 CS_PID=
 T0=$SECONDS
 TIMINGS=()
@@ -32,7 +34,7 @@ stop_code_server() {
 cleanup() {
   stop_code_server
   if [ -d "$STATE/user/logs" ]; then cp -r "$STATE/user/logs" "$ARTIFACTS/vscode-logs" 2>/dev/null || true; fi
-  if [ -z "${HEAT_E2E_KEEP:-}" ]; then rm -rf "$STATE"; else e2e_log "kept $STATE"; fi
+  if [ -z "${HEAT_E2E_KEEP:-}" ]; then rm -rf "$STATE" "$TESTS_DIR"; else e2e_log "kept $STATE and $TESTS_DIR"; fi
 }
 trap cleanup EXIT
 
@@ -46,7 +48,7 @@ TSX=$ROOT/node_modules/.bin/tsx
 # 2. build, package, check the VSIX -------------------------------------------------------------------
 s=$SECONDS
 npm run -s build
-node scripts/e2e/build-tests.mjs
+node scripts/e2e/build-tests.mjs "$TESTS_DIR"
 "$TSX" scripts/package/main.ts --target linux-x64 --no-build --out-dir "$STATE/vsix" | grep -v '^\s*[├└│]' || true
 VSIX=$(ls "$STATE"/vsix/heat-lens-linux-x64-*.vsix 2>/dev/null | head -1)
 [ -n "$VSIX" ] || { echo "e2e: packaging produced no linux-x64 VSIX" >&2; exit 1; }
@@ -110,6 +112,8 @@ lap install-vsix $s
 make_workspace() {
   local dir=$STATE/$1
   cp -r samples/street "$dir"
+  # outputs of earlier runs in the checkout's sample are not part of the sample
+  rm -rf "$dir"/*.safetensors "$dir/.heat-lens"
   cp test/e2e/fixtures/checklist.md "$dir/checklist.md"
   # the user's guide is read from ../shared when present and only ever copied into this temporary folder
   if [ -f "$ROOT/../shared/seed/HEAT-implementation-guide.md" ]; then
@@ -133,23 +137,27 @@ start_code_server() {
 }
 
 # 4. extension-host suite ------------------------------------------------------------------------------
+# HEAT_E2E_ONLY=ui or =ext-host runs one suite (while working on it); CI runs both
+if [ "${HEAT_E2E_ONLY:-ext-host}" = ext-host ]; then
 s=$SECONDS
 WS_HOST=$(make_workspace ws-host)
 # config.json beside the bundle tells the suite where things are (the extension host's environment is code-server's)
-RESULTS=$STATE/results-ext-host.json LOGS=$STATE/user/logs WS=$WS_HOST HEAT_E2E_ARTIFACTS_DIR=$ARTIFACTS node -e '
+TESTS_DIR=$TESTS_DIR RESULTS=$STATE/results-ext-host.json LOGS=$STATE/user/logs WS=$WS_HOST HEAT_E2E_ARTIFACTS_DIR=$ARTIFACTS node -e '
   const fs = require("fs");
   const guide = "guide/HEAT-implementation-guide.md";
-  fs.writeFileSync("dist/test/e2e/config.json", JSON.stringify({
+  fs.writeFileSync(process.env.TESTS_DIR + "/config.json", JSON.stringify({
     resultsFile: process.env.RESULTS, artifactsDir: process.env.HEAT_E2E_ARTIFACTS_DIR, repoRoot: process.cwd(), logsDir: process.env.LOGS,
     guidePath: fs.existsSync(process.env.WS + "/" + guide) ? guide : undefined, grep: process.env.HEAT_E2E_GREP || undefined,
   }, null, 2));'
 start_code_server "$WS_HOST" "$ARTIFACTS/code-server-ext-host.log"
-HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_HOST HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_TESTS=$ROOT/dist/test/e2e/index.js \
+HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_HOST HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_TESTS=$TESTS_DIR/index.js \
   HEAT_E2E_ARTIFACTS=$ARTIFACTS timeout 1800 "$TSX" scripts/e2e/ext-host.ts || true
 stop_code_server
 lap ext-host-suite $s
+fi
 
 # 5. UI suite -------------------------------------------------------------------------------------------
+if [ "${HEAT_E2E_ONLY:-ui}" = ui ]; then
 s=$SECONDS
 WS_UI=$(make_workspace ws-ui)
 start_code_server "$WS_UI" "$ARTIFACTS/code-server-ui.log"
@@ -157,13 +165,15 @@ HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_UI HEAT_E2E_EXTENSION=$EXTENSION HEAT_E
   timeout 1800 "$TSX" scripts/e2e/mocha.ts "$STATE/results-ui.json" test/e2e/ui/*.e2e.ts || true
 stop_code_server
 lap ui-suite $s
+fi
 
 # closing line: every phase added up; a phase without results counts as one failure
 node - "$STATE" "$((SECONDS - T0))" "${TIMINGS[*]}" <<'NODE'
 const [state, total, timings] = process.argv.slice(2);
 const fs = require('fs');
 let passed = 0, failed = 0, skipped = 0;
-for (const phase of ['vsix', 'ext-host', 'ui']) {
+const only = process.env.HEAT_E2E_ONLY;
+for (const phase of ['vsix', 'ext-host', 'ui'].filter((p) => !only || p === 'vsix' || p === only)) {
   const file = `${state}/results-${phase}.json`;
   if (!fs.existsSync(file)) { console.log(`e2e ${phase}: no results (the suite did not finish)`); failed++; continue; }
   const r = JSON.parse(fs.readFileSync(file, 'utf8'));

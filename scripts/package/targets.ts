@@ -43,7 +43,8 @@ export interface BinaryPlatform {
 }
 
 const ORT_BIN = /(?:^|\/)node_modules\/onnxruntime-node\/bin\/napi-v\d+\/([^/]+)\/([^/]+)\//;
-const SHARP_PKG = /(?:^|\/)node_modules\/@img\/sharp-(?:libvips-)?([a-z]+?)(musl)?-([a-z0-9]+)\//;
+const SHARP_PKG = /(?:^|\/)node_modules\/@img\/sharp-(?:libvips-)?([a-z0-9]+?)(musl)?-([a-z0-9]+)\//;
+const SHARP_WASM = /(?:^|\/)node_modules\/@img\/sharp-(?:libvips-)?(?:[a-z]+-)?wasm32\//;
 
 /**
  * The platform a file in a package belongs to, or undefined when it is platform-neutral.
@@ -54,10 +55,10 @@ export function binaryPlatformOf(filePath: string): BinaryPlatform | undefined {
   const p = filePath.replace(/\\/g, '/');
   const ort = ORT_BIN.exec(p);
   if (ort) return { os: ort[1], cpu: ort[2], owner: 'onnxruntime-node' };
+  if (SHARP_WASM.test(p)) return { os: 'wasm', cpu: 'wasm32', owner: 'sharp' };
   const sharp = SHARP_PKG.exec(p);
   if (sharp) {
     const [, os, musl, cpu] = sharp;
-    if (cpu === 'wasm32') return { os: 'wasm', cpu, owner: 'sharp' };
     return { os, cpu, libc: musl ? 'musl' : undefined, owner: 'sharp' };
   }
   return undefined;
@@ -89,7 +90,7 @@ export function foreignBinaryIgnoreLines(target: Target): string[] {
       if (cpu !== target.cpu) lines.push(`node_modules/onnxruntime-node/bin/napi-v*/${os}/${cpu}/**`);
     }
   }
-  lines.push('node_modules/@img/sharp-*wasm32/**', 'node_modules/@img/sharp-*musl*/**');
+  lines.push('node_modules/@img/sharp-wasm32/**', 'node_modules/@img/sharp-*-wasm32/**', 'node_modules/@img/sharp-*musl*/**');
   for (const os of ['linux', 'darwin', 'win32', 'freebsd']) {
     for (const cpu of ['x64', 'arm64', 'arm', 'ia32', 'ppc64', 'riscv64', 's390x']) {
       if (os === target.os && cpu === target.cpu) continue;

@@ -47,9 +47,13 @@ export async function launchBrowser(): Promise<Browser> {
     offLoopback.push(url);
     return route.abort('blockedbyclient');
   });
-  // requests served by a service worker (webview resources) bypass routing: record them as well
-  context.on('request', (request) => {
-    if (!isLoopback(request.url()) && !offLoopback.includes(request.url())) offLoopback.push(request.url());
+  // VS Code's webview resources use virtual https://*.vscode-resource.vscode-cdn.net URLs that its service
+  // worker answers from the server on loopback: no network. Anything else off loopback that still
+  // completed went around the route and is recorded too.
+  context.on('requestfinished', async (request) => {
+    if (isLoopback(request.url())) return;
+    const response = await request.response().catch(() => null);
+    if (!response?.fromServiceWorker() && !offLoopback.includes(request.url())) offLoopback.push(request.url());
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));

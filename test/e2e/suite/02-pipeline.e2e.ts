@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readSafetensors, tensorValues } from './safetensors';
 import {
-  exists, exercised, hasCommand, heatExtension, heatLog, runAccepting, runHeatCommand, runHeatCommandDismissing, sampleImages, setWorkspaceSetting,
+  exists, feature, exercised, hasCommand, heatExtension, heatLog, runAccepting, runHeatCommand, runHeatCommandDismissing, sampleImages, setWorkspaceSetting,
   tabSummary, until, webviewTabs, workspaceFile,
 } from './util';
 
@@ -16,7 +16,7 @@ describe('pipeline on the sample workspace', () => {
     await heatExtension().activate();
   });
 
-  it('Compute Class Statistics writes a safetensors file with a mean per class', async () => {
+  feature('Compute Class Statistics writes a safetensors file with a mean per class', async () => {
     const classNames = vscode.workspace.getConfiguration('heat').get<string[]>('model.classNames') ?? [];
     const configured = vscode.workspace.getConfiguration('heat').get<string>('statistics.path') || '.heat-lens/statistics.safetensors';
     const file = workspaceFile(configured);
@@ -37,7 +37,7 @@ describe('pipeline on the sample workspace', () => {
     assert.ok(Object.keys(stats.metadata).length > 0, 'no __metadata__');
   });
 
-  it('Score Image opens the viewer and logs a finite HEAT range', async () => {
+  feature('Score Image opens the viewer and logs a finite HEAT range', async () => {
     const [image] = await sampleImages('test/images/*.png');
     assert.ok(image, 'the sample has no test images');
     const mark = heatLog.mark();
@@ -53,7 +53,7 @@ describe('pipeline on the sample workspace', () => {
     assert.ok(['cpu', 'cuda', 'dml', 'coreml', 'webgpu'].includes(provider.toLowerCase()), `provider ${provider}`);
   });
 
-  it('Score Image scores a multi-selection', async () => {
+  feature('Score Image scores a multi-selection', async () => {
     const images = (await sampleImages('val/images/*.png')).slice(0, 2);
     const mark = heatLog.mark();
     await runHeatCommand('heat.scoreImage', images[0], images);
@@ -62,20 +62,20 @@ describe('pipeline on the sample workspace', () => {
     }
   });
 
-  it('Open Heatmap Viewer shows the latest image', async () => {
+  feature('Open Heatmap Viewer shows the latest image', async () => {
     // with nothing scored yet the command offers to score an image and waits for the answer
     await runHeatCommandDismissing('heat.openViewer', 5_000);
     assert.ok(await until(() => webviewTabs('heat.viewer').length > 0), `no viewer; tabs: ${tabSummary()}`);
   });
 
-  it('Evaluate Test Set reports AUPR, FPR95 and AUROC', async () => {
+  feature('Evaluate Test Set reports AUPR, FPR95 and AUROC', async () => {
     const lines = await runHeatCommand('heat.evaluate');
     const metrics = lines.filter((l) => /AUPR .*FPR95 .*AUROC/.test(l));
     assert.ok(metrics.length > 0, `no metric lines; log: ${lines.slice(-5).join(' | ')}`);
     assert.ok(await until(() => webviewTabs('report').length > 0 || undefined), `no report panel; tabs: ${tabSummary()}`);
   });
 
-  it('Run Sweep over a two-value grid fills the sweep panel', async () => {
+  feature('Run Sweep over a two-value grid fills the sweep panel', async () => {
     const restore = await setWorkspaceSetting('heat.sweep.grid', { temperature: [1, 2] });
     try {
       const lines = await runHeatCommand('heat.runSweep');
@@ -86,13 +86,13 @@ describe('pipeline on the sample workspace', () => {
     }
   });
 
-  it('Run Ablation of the components finishes', async () => {
+  feature('Run Ablation of the components finishes', async () => {
     const lines = await runHeatCommand('heat.runAblation', 'components');
     assert.ok(lines.some((l) => /Ablation: components: finished/.test(l)), `ablation did not finish; log: ${lines.slice(-5).join(' | ')}`);
   });
 
   for (const [id, key] of [['heat.selectFeatureLayer', 'model.featureLayer'], ['heat.selectLogitsTensor', 'model.logitsTensor']] as const) {
-    it(`${id} lists the model's tensors and writes the pick to the workspace settings`, async () => {
+    feature(`${id} lists the model's tensors and writes the pick to the workspace settings`, async () => {
       const before = vscode.workspace.getConfiguration('heat').get<string>(key);
       exercised.add(id);
       const mark = heatLog.mark();
@@ -109,13 +109,13 @@ describe('pipeline on the sample workspace', () => {
     });
   }
 
-  it('Show Log, Refresh Runs and Open Run Report without a run do not fail', async () => {
+  feature('Show Log, Refresh Runs and Open Run Report without a run do not fail', async () => {
     await runHeatCommand('heat.showLog');
     if (hasCommand('heat.refreshRuns')) await runHeatCommand('heat.refreshRuns');
     if (hasCommand('heat.openRun')) await runHeatCommand('heat.openRun');
   });
 
-  it('Apply Setting writes the value to the workspace settings', async () => {
+  feature('Apply Setting writes the value to the workspace settings', async () => {
     const before = vscode.workspace.getConfiguration('heat').inspect<number>('score.temperature')?.workspaceValue;
     try {
       await runHeatCommand('heat.applySetting', 'heat.score.temperature', 1.5);

@@ -158,16 +158,42 @@ export const heatLog = new HeatLog();
 export const exercised: Set<string> = ((globalThis as { heatE2eExercised?: Set<string> }).heatE2eExercised ??= new Set<string>());
 
 /**
+ * The engine answered that the job's core module is not in this build yet (a feature still being written).
+ * Tests that meet it are reported as skipped with that reason, never as passed; they run as soon as the
+ * engine has the module.
+ */
+export class FeatureMissing extends Error {}
+
+const MISSING = /is not available in this engine build/;
+
+function assertNoErrors(id: string, mark: number): void {
+  const errors = heatLog.errorsSince(mark);
+  const missing = errors.find((l) => MISSING.test(l));
+  if (missing) throw new FeatureMissing(`${id}: ${missing.replace(/^.*\[error\]\s*/, '')}`);
+  assert.deepEqual(errors, [], `${id} logged errors`);
+}
+
+/** Runs `body`; a FeatureMissing inside it skips the test (or hook) with a printed NOTE. */
+export async function unlessMissing(context: Mocha.Context, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (!(error instanceof FeatureMissing)) throw error;
+    console.log(`      NOTE skipped, waiting for the engine: ${error.message}`);
+    context.skip();
+  }
+}
+
+/**
  * Runs a HEAT command the way the palette or a menu does and fails on any error the extension logged
- * meanwhile. Returns the log lines the command wrote.
+ * meanwhile (FeatureMissing when the engine lacks the job). Returns the log lines the command wrote.
  */
 export async function runHeatCommand(id: string, ...args: unknown[]): Promise<string[]> {
   exercised.add(id);
   const mark = heatLog.mark();
   await vscode.commands.executeCommand(id, ...args);
   await sleep(300);
-  const errors = heatLog.errorsSince(mark);
-  assert.deepEqual(errors, [], `${id} logged errors`);
+  assertNoErrors(id, mark);
   return heatLog.linesSince(mark);
 }
 
@@ -184,8 +210,7 @@ export async function runHeatCommandDismissing(id: string, answerAfterMs: number
   if (!settled) await vscode.commands.executeCommand('notifications.clearAll');
   await run;
   await sleep(300);
-  const errors = heatLog.errorsSince(mark);
-  assert.deepEqual(errors, [], `${id} logged errors`);
+  assertNoErrors(id, mark);
   return heatLog.linesSince(mark);
 }
 
@@ -195,4 +220,11 @@ export async function setWorkspaceSetting(key: string, value: unknown): Promise<
   const before = section.inspect(key)?.workspaceValue;
   await section.update(key, value, vscode.ConfigurationTarget.Workspace);
   return async () => vscode.workspace.getConfiguration().update(key, before, vscode.ConfigurationTarget.Workspace);
+}
+
+/** A test of an engine feature: skipped with a NOTE while the engine lacks the feature, see FeatureMissing. */
+export function feature(title: string, body: () => Promise<void>): Mocha.Test {
+  return it(title, async function () {
+    await unlessMissing(this, body);
+  });
 }

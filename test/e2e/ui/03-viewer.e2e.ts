@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { FrameLocator, Page } from 'playwright-core';
-import { contextMenu, env, explorerRow, findWebview, heatLogText, logErrorsSince, screenshot, waitForLog, workbench } from './workbench';
+import { contextMenu, env, explorerRow, feature, findWebview, heatLogText, logErrorsSince, screenshot, waitForLog, workbench } from './workbench';
 
 const ROAD = 7;
 const ANOMALY = 13;
@@ -66,7 +66,7 @@ describe('heatmap viewer', () => {
   let viewer: FrameLocator;
   let target: Awaited<ReturnType<typeof chooseImage>>;
 
-  it('right-click → Score Image on a test image opens the viewer', async () => {
+  feature('right-click → Score Image on a test image opens the viewer', async () => {
     const { page } = await workbench();
     target = await chooseImage();
     const mark = heatLogText().length;
@@ -78,7 +78,7 @@ describe('heatmap viewer', () => {
     viewer = await findWebview(page, '[data-map="energy"]');
   });
 
-  it('shows every map with its title', async () => {
+  feature('shows every map with its title', async () => {
     const { page } = await workbench();
     await viewer.locator('[data-legend="heat"] [data-legend-min]').waitFor({ timeout: 30_000 });
     const maps = await viewer.locator('[data-map]').evaluateAll((tiles) => tiles.map((t) => ({
@@ -94,7 +94,7 @@ describe('heatmap viewer', () => {
     await screenshot(page, 'ui-03-viewer');
   });
 
-  it('legends give each score map its real, finite range', async () => {
+  feature('legends give each score map its real, finite range', async () => {
     for (const map of SCORE_MAPS) {
       const legend = viewer.locator(`[data-legend="${map}"]`);
       const min = Number(await legend.locator('[data-legend-min]').getAttribute('data-legend-min'));
@@ -106,7 +106,7 @@ describe('heatmap viewer', () => {
     assert.ok(energyMax < 0, `energy E = -T·logsumexp(z/T) is negative for confident logits; legend max ${energyMax}`);
   });
 
-  it('hover readout: road pixel predicted as road, anomaly pixel flagged, HEAT higher on the anomaly', async () => {
+  feature('hover readout: road pixel predicted as road, anomaly pixel flagged, HEAT higher on the anomaly', async () => {
     const { page } = await workbench();
     const road = await hoverPixel(page, viewer, 'heat', target.road, target.width);
     const anomaly = await hoverPixel(page, viewer, 'heat', target.anomaly, target.width);

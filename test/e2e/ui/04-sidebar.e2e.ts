@@ -1,9 +1,9 @@
 // The HEAT side panel: its "Latest Image" view shows the image the viewer suite just scored.
 import * as assert from 'node:assert/strict';
-import { findWebview, screenshot, workbench } from './workbench';
+import { feature, findWebview, screenshot, workbench } from './workbench';
 
 describe('side panel', () => {
-  it('shows the latest scored image with its weights bar', async () => {
+  feature('shows the latest scored image with its weights bar', async () => {
     const { page } = await workbench();
     const icon = page.locator('.activitybar .action-item .action-label[aria-label^="HEAT"]').first();
     await icon.waitFor({ timeout: 30_000 });

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'jsonc-parser';
-import { env, findWebview, heatLogText, logErrorsSince, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
+import { env, feature, findWebview, heatLogText, logErrorsSince, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
 
 /** The setting each grid key varies (the sweep panel's Apply writes these). */
 const GRID_SETTINGS: Record<string, string> = {
@@ -17,7 +17,7 @@ const settingsFile = () => path.join(env.workspace, '.vscode', 'settings.json');
 const readSettings = () => parse(readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>;
 
 describe('sweep panel', () => {
-  it('Run Sweep fills the table, marks the best row, and Apply writes its values to the settings', async () => {
+  feature('Run Sweep fills the table, marks the best row, and Apply writes its values to the settings', async () => {
     const { page } = await workbench();
     const grid = readSettings()['heat.sweep.grid'] as Record<string, unknown[]>;
     const expectedRows = Object.values(grid).reduce((n, values) => n * values.length, 1);

@@ -1,10 +1,10 @@
 // Run Validation Checklist from the palette: the Problems panel then counts exactly the diagnostics the
 // extension placed (settings keys, the checklist fixture and, when copied, the guide).
 import * as assert from 'node:assert/strict';
-import { heatLogText, logErrorsSince, problemCounts, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
+import { feature, heatLogText, logErrorsSince, problemCounts, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
 
 describe('Problems panel', () => {
-  it('counts the checklist diagnostics the extension placed', async () => {
+  feature('counts the checklist diagnostics the extension placed', async () => {
     const { page } = await workbench();
     const mark = heatLogText().length;
     await runFromPalette(page, 'HEAT: Run Validation Checklist');

@@ -166,12 +166,22 @@ export function heatLogText(): string {
   return file ? readFileSync(file, 'utf8') : '';
 }
 
-/** Waits for a log line written after `mark` (a length of heatLogText()) that matches `pattern`. */
+/** The engine said the job's core module is not in this build yet; see feature(). */
+export class FeatureMissing extends Error {}
+
+/**
+ * Waits for a log line written after `mark` (a length of heatLogText()) that matches `pattern`. An error
+ * logged meanwhile ends the wait at once: FeatureMissing when the engine lacks the job, a failure otherwise.
+ */
 export async function waitForLog(page: Page, mark: number, pattern: RegExp, timeout = 120_000): Promise<string> {
   const end = Date.now() + timeout;
   for (;;) {
-    const line = heatLogText().slice(mark).split('\n').find((l) => pattern.test(l));
+    const lines = heatLogText().slice(mark).split('\n');
+    const line = lines.find((l) => pattern.test(l));
     if (line) return line;
+    const error = lines.find((l) => /\[error\]/.test(l));
+    if (error && /is not available in this engine build/.test(error)) throw new FeatureMissing(error.replace(/^.*\[error\]\s*/, ''));
+    if (error) throw new Error(`the extension logged an error while waiting for ${pattern}: ${error}`);
     if (Date.now() > end) throw new Error(`no log line matching ${pattern} within ${timeout} ms; last lines: ${heatLogText().slice(mark).split('\n').slice(-5).join(' | ')}`);
     await page.waitForTimeout(300);
   }
@@ -192,4 +202,17 @@ export function workspaceFiles(dir = env.workspace, prefix = ''): string[] {
     else files.push(relative);
   }
   return files;
+}
+
+/** A UI test of an engine feature: skipped with a NOTE while the engine lacks the feature. */
+export function feature(title: string, body: () => Promise<void>): Mocha.Test {
+  return it(title, async function () {
+    try {
+      await body();
+    } catch (error) {
+      if (!(error instanceof FeatureMissing)) throw error;
+      console.log(`      NOTE skipped, waiting for the engine: ${error.message}`);
+      this.skip();
+    }
+  });
 }
