@@ -6,6 +6,7 @@ import { evalCommand } from './commands/eval';
 import { demoCommand } from './commands/demo';
 import { sweepCommand } from './commands/sweep';
 import { ablateCommand } from './commands/ablate';
+import { checklistCommand } from './commands/checklist';
 
 /** Every `heat-lens` subcommand, in the order `--help` lists them. Each lives in its own file under commands/. */
-export const commands: Command[] = [demoCommand, inspectCommand, scoreCommand, statsCommand, evalCommand, sweepCommand, ablateCommand];
+export const commands: Command[] = [demoCommand, inspectCommand, scoreCommand, statsCommand, evalCommand, sweepCommand, ablateCommand, checklistCommand];
