@@ -268,6 +268,7 @@ describe('stats computeStatistics', function () {
     await assert.rejects(computeStatistics(configFor(fixture.dir, { 'heat.model.classNames': ['a', 'b'] }), { out: path.join(fixture.dir, 'x.safetensors') }),
       /heat\.model\.classNames lists 2 classes but the logits "logits" have 3/);
     await assert.rejects(computeStatistics(configFor(fixture.dir), { shard: [3, 3] }), /Shard 3\/3 is out of range/);
+    await assert.rejects(computeStatistics(configFor(fixture.dir), { shard: [8, 9] }), /Shard 8\/9 contains none of the 7 images/);
     await assert.rejects(computeStatistics(configFor(fixture.dir, { 'heat.model.featureLayer': 'layer9' })), /Feature layer "layer9"/);
   });
 });

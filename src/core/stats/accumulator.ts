@@ -13,9 +13,9 @@ import { ScatterEngine } from './scatter';
 /**
  * Mergeable per-class feature moments: what a shard file stores.
  * `classwise`: `scatters` is [C, D, D], one M2 per class (needed for class-wise covariances).
- * `pooled`: `scatters` is [D, D], the within-class scatter Σ_c M2_c, which is all the tied covariance needs;
- * each image then costs one D×D product instead of one per class. Since the sum of the updates above over
- * classes is again an update of the sum, the pooled form merges exactly too.
+ * `pooled`: `scatters` is [D, D], the within-class scatter Σ_c M2_c, which is all the tied covariance needs.
+ * Each image then costs one D×D product instead of one per class. The pooled form merges exactly too, because
+ * summing the pairwise updates over classes gives an update of the sum.
  */
 export interface ClassMoments {
   kind: 'classwise' | 'pooled';
@@ -50,7 +50,7 @@ export function emptyScalarMoments(classCount: number): ScalarMoments {
   return { counts: new Float64Array(classCount), means: new Float64Array(classCount), m2: new Float64Array(classCount) };
 }
 
-/** The [D, D] scatter that class `c`'s updates go to: its own, or the pooled one. */
+/** Returns the [D, D] scatter that receives class `c`'s updates: its own, or the pooled one. */
 function scatterOf(target: ClassMoments, c: number): Float64Array {
   const dd = target.dim * target.dim;
   return target.kind === 'classwise' ? target.scatters.subarray(c * dd, (c + 1) * dd) : target.scatters;
@@ -143,9 +143,9 @@ export interface FeatureGrid {
 
 /**
  * Adds one image's labelled feature cells to `target`. `cellClass` [h·w] gives each cell's class, or −1
- * for cells left out. Per class, the vectors are centred on their own float64 mean and the scatter of the
- * centred block is computed by onnxruntime; the block then merges exactly. Centring before the product is
- * what keeps float32 products accurate when features carry a large common offset.
+ * for cells left out. Per class, the vectors are centred on their own float64 mean, and onnxruntime computes
+ * the scatter of the centred block, which then merges exactly. Centring before the product keeps float32
+ * products accurate when features carry a large common offset.
  */
 export async function accumulateFeatures(
   target: ClassMoments, engine: ScatterEngine, features: FeatureGrid, cellClass: Int32Array,
@@ -165,7 +165,7 @@ export async function accumulateFeatures(
   else await accumulateClasswise(target, engine, features, cellClass);
 }
 
-/** One product per class: the class's cells gathered into a centred block. */
+/** Computes one product per class, over the class's cells gathered into a centred block. */
 async function accumulateClasswise(target: ClassMoments, engine: ScatterEngine, features: FeatureGrid, cellClass: Int32Array): Promise<void> {
   const d = features.channels;
   const members = new Map<number, number[]>();
@@ -187,8 +187,8 @@ async function accumulateClasswise(target: ClassMoments, engine: ScatterEngine, 
 }
 
 /**
- * One product per image: every cell centred on its class's mean in this image (left-out cells are zero
- * columns), so X·Xᵀ = Σ_c M2_c of the image; then each class's count and mean merge with their δ·δᵀ term.
+ * Computes one product per image. Every cell is centred on its class's mean in this image and left-out cells
+ * are zero columns, so X·Xᵀ = Σ_c M2_c of the image. Then each class's count and mean merge with their δ·δᵀ term.
  */
 async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, features: FeatureGrid, cellClass: Int32Array): Promise<void> {
   const d = features.channels;

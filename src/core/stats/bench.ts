@@ -1,8 +1,8 @@
 /**
- * Benchmark of the statistics pass for `npm run bench`: throughput (images/s) of `computeStatistics` against
- * the bare forward pass (decode, preprocess, model run) on the same images, and peak resident memory of
- * passes over different numbers of images, on the synthetic ResNet-like model (features D × H/8 × W/8).
- * Nothing here asserts a time; it only measures.
+ * Benchmark of the statistics pass for `npm run bench`, on the synthetic ResNet-like model (features
+ * D × H/8 × W/8). It measures the throughput (images/s) of `computeStatistics` against the bare forward pass
+ * (decode, preprocess, model run) on the same images, and the peak resident memory of passes over different
+ * numbers of images. Nothing here asserts a time.
  */
 import { promises as fs } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -102,7 +102,7 @@ export async function prepareStatisticsBench(options: StatisticsBenchOptions & {
   return { dir, dim, classes, height, width, images };
 }
 
-/** A configuration whose train split is the first `count` images (linked into their own folder). */
+/** Builds a configuration whose train split is the first `count` images (linked into their own folder). */
 async function benchConfig(data: StatisticsBenchData, count: number) {
   const listed = path.join(data.dir, `images-${count}`);
   await fs.mkdir(listed, { recursive: true });
@@ -141,8 +141,8 @@ export async function measureStatisticsThroughput(data: StatisticsBenchData, cou
 }
 
 /**
- * One statistics pass over `count` images, reporting the process's peak resident set size (maxRSS over the
- * process's life), so call it in a fresh process, one count per process, to compare counts.
+ * Runs one statistics pass over `count` images and reports the process's peak resident set size (maxRSS over
+ * the process's life). Call it in a fresh process, one count per process, to compare counts.
  */
 export async function measureStatisticsMemory(data: StatisticsBenchData, count: number, precision: ScatterPrecision = 'float32'): Promise<{ images: number; maxRssMb: number; passSeconds: number }> {
   const config = await benchConfig(data, count);

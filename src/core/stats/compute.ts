@@ -30,7 +30,7 @@ export interface StatisticsRunOptions extends StatsOptions {
   scatterPrecision?: ScatterPrecision;
 }
 
-/** What a statistics run or merge did, for the CLI to print and the extension to show. */
+/** Summary of a statistics run or merge, for the CLI to print and the extension to show. */
 export interface StatisticsReport {
   /** File written. */
   out: string;
@@ -77,7 +77,9 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
   }
   const samples = shard ? all.filter((_, k) => k % shard[1] === shard[0]) : all;
   const out = outputPath(config, options.out, shard);
-  if (samples.length === 0) log.warn(`Shard ${shard![0]}/${shard![1]} holds no image of the ${all.length} in the ${split} split.`);
+  if (samples.length === 0) {
+    throw new HeatError(`Shard ${shard![0]}/${shard![1]} contains none of the ${all.length} images in the ${split} split.`, `Use at most ${all.length} shards for ${all.length} images.`);
+  }
 
   const model = await StatisticsModel.open(config, log);
   const engine = await ScatterEngine.create(options.scatterPrecision ?? 'float32');
@@ -133,9 +135,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
     await model.release();
   }
   throwIfCancelled(options.signal, 'Computing statistics');
-  if (!moments || !maxLogit) {
-    throw new HeatError(`Shard ${shard![0]}/${shard![1]} has no images, so it has nothing to write.`, `Use at most ${all.length} shards for ${all.length} images.`);
-  }
+  if (!moments || !maxLogit) throw new Error('No image was processed.');
   const passSeconds = (performance.now() - passStarted) / 1000;
 
   const warnings: string[] = [];
@@ -268,8 +268,8 @@ function checkShardsAgree(partials: { file: string; partial: PartialStatistics }
 }
 
 /**
- * Class-wise covariances are finalised only when heat.statistics.covariance or the sweep grid asks for them,
- * since each costs a D×D inversion and spectrum; tied and low-rank are always written.
+ * Reports whether class-wise covariances are requested by heat.statistics.covariance or the sweep grid. Each
+ * costs a D×D inversion and spectrum, so they are finalised only then. Tied and low-rank are always written.
  */
 function wantsClasswise(config: HeatConfig): boolean {
   if (get<string>(config, 'heat.statistics.covariance') === 'classwise') return true;
@@ -294,8 +294,8 @@ function emptyOf(moments: ClassMoments): number[] {
 }
 
 /**
- * Per logits pixel: argmax class and max logit; with `withSoftmax` also the max softmax
- * 1 / Σ_c exp(z_c − z_max) (only the prediction label source needs it, and the exponentials dominate the cost).
+ * Computes per logits pixel the argmax class and the max logit. With `withSoftmax` it also computes the max
+ * softmax 1 / Σ_c exp(z_c − z_max), which only the prediction label source needs (the exponentials dominate the cost).
  */
 export function logitPeaks(logits: LogitsGrid, withSoftmax = true): { argmax: Int32Array; maxLogit: Float32Array; maxSoftmax?: Float32Array } {
   const { data, classes, height, width, layout } = logits;
@@ -331,8 +331,9 @@ function confidentClasses(argmax: Int32Array, maxSoftmax: Float32Array, minConfi
 }
 
 /**
- * The predicted class of each logits pixel whose ground truth (the label pixel at the same relative position,
- * nearest sampling) is a known class; −1 where the label is void or anomaly, which stay out of the max-logit moments.
+ * Returns the predicted class of each logits pixel whose ground truth is a known class, and −1 where it is void
+ * or anomaly, so those pixels stay out of the max-logit moments. The ground truth of a logits pixel is the label
+ * pixel at the same relative position (nearest sampling).
  */
 function knownPixelsOnly(
   argmax: Int32Array, logits: LogitsGrid, labelValues: Uint8Array, labelWidth: number, labelHeight: number, anomaly: readonly number[],

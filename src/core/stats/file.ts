@@ -192,7 +192,7 @@ export async function readPartialStatistics(file: string): Promise<PartialStatis
   };
 }
 
-/** What the loading side knows about the current model; omitted fields are not checked. */
+/** Properties of the current model that a statistics file must match; omitted fields are not checked. */
 export interface ExpectedStatistics {
   modelSha256?: string;
   featureTensor?: string;
