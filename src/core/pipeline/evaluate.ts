@@ -64,13 +64,31 @@ export function evaluationMethods(statistics: ClassStatistics | undefined): Meth
 function standardizedMaxLogit(run: ImageRun, mean: Float64Array, std: Float64Array): Float32Array | undefined {
   const negMax = run.maps.get('max_logit');
   if (!negMax) return undefined;
+  const { means, stds } = withFallbackMoments(mean, std);
   const out = new Float32Array(negMax.length);
   for (let i = 0; i < out.length; i++) {
     const c = run.prediction[i];
-    const sigma = std[c] > 0 ? std[c] : 1;
-    out[i] = (mean[c] + negMax[i]) / sigma;
+    out[i] = (means[c] + negMax[i]) / stds[c];
   }
   return out;
+}
+
+/**
+ * Classes without training pixels (std 0) take the mean of the other classes' moments, so that a pixel
+ * predicted as such a class is standardised on the same scale as the rest instead of on (0, 1).
+ */
+function withFallbackMoments(mean: Float64Array, std: Float64Array): { means: Float64Array; stds: Float64Array } {
+  let sumMean = 0;
+  let sumStd = 0;
+  let known = 0;
+  for (let c = 0; c < std.length; c++) {
+    if (std[c] > 0) { sumMean += mean[c]; sumStd += std[c]; known++; }
+  }
+  const fallbackMean = known > 0 ? sumMean / known : 0;
+  const fallbackStd = known > 0 ? sumStd / known : 1;
+  const means = Float64Array.from(mean, (m, c) => (std[c] > 0 ? m : fallbackMean));
+  const stds = Float64Array.from(std, (s) => (s > 0 ? s : fallbackStd));
+  return { means, stds };
 }
 
 /** Scores and evaluates the test split (or options.split); writes the reports when options.outDir is set. */
