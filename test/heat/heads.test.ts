@@ -56,20 +56,23 @@ async function checkParity(seed: number, s: Size, options: HeatHeadOptions, logi
   const z = normals(random, d.n * d.c * d.h * d.w, logitScale);
   const f = normals(random, d.n * s.features.d * s.features.h * s.features.w, 1, 0.3);
   const o = { ...DEFAULTS, ...options, components: [...(options.components ?? DEFAULTS.components)] };
-  const head = buildHeatHead({ ...o, outputs: undefined });
   const feeds = {
     logits: { data: z, dims: [d.n, d.c, d.h, d.w] },
     features: { data: f, dims: [d.n, s.features.d, s.features.h, s.features.w] },
   };
-  const out = await runHead(head.bytes, feeds);
   const expected = reference(z, f, s, o);
-  const label = `seed ${seed} ${JSON.stringify({ ...options, statistics: undefined, standardization: undefined })} ${d.n}x${d.c}x${d.h}x${d.w}`;
-  for (const [name, values] of Object.entries(expected)) {
-    assert.ok(out[name], `${label}: output ${name} missing; graph has ${head.outputs.join(', ')}`);
-    assert.deepStrictEqual(out[name].dims, [d.n, d.h, d.w], `${label}: ${name} dims`);
-    assertClose(out[name].data as Float32Array, values, `${label}: ${name}`);
+  // Both graph forms: class sums as ReduceSum (class count unknown) and as a MatMul with ones (known).
+  for (const classCount of [undefined, d.c]) {
+    const head = buildHeatHead({ ...o, classCount, outputs: undefined });
+    const out = await runHead(head.bytes, feeds);
+    const label = `${JSON.stringify({ ...options, statistics: undefined, standardization: undefined, classCount })} ${d.n}x${d.c}x${d.h}x${d.w}`;
+    for (const [name, values] of Object.entries(expected)) {
+      assert.ok(out[name], `${label}: output ${name} missing; graph has ${head.outputs.join(', ')}`);
+      assert.deepStrictEqual(out[name].dims, [d.n, d.h, d.w], `${label}: ${name} dims`);
+      assertClose(out[name].data as Float32Array, values, `${label}: ${name}`);
+    }
+    assert.deepStrictEqual(Array.from(out.prediction.data as Int32Array), Array.from(refPrediction(z, d)), `${label}: prediction`);
   }
-  assert.deepStrictEqual(Array.from(out.prediction.data as Int32Array), Array.from(refPrediction(z, d)), `${label}: prediction`);
 }
 
 describe('heat heads: parity with the TypeScript reference', () => {

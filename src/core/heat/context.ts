@@ -20,10 +20,12 @@ export interface HeadContextOptions {
 export class HeadContext {
   readonly g = new GraphBuilder();
   readonly logits: string;
+  readonly classCount?: number;
   private readonly featureInputs = new Map<string, number>();
   private readonly memo = new Map<string, string>();
 
   constructor(options: HeadContextOptions = {}) {
+    this.classCount = options.classCount;
     this.logits = this.g.input(LOGITS_INPUT, ElemType.FLOAT, ['N', options.classCount ?? 'C', 'H', 'W']);
   }
 
@@ -61,6 +63,39 @@ export class HeadContext {
     return this.g.node('ReduceSum', [x, this.g.ints([axis])], { keepdims: keepdims ? 1 : 0 }, hint);
   }
 
+  /**
+   * Sums a [N, C, H, W] tensor over the class axis, giving [N, 1, H, W] (keepdims) or [N, H, W]. With a
+   * known class count this is a MatMul with a row of ones, which onnxruntime ran about 10× faster than
+   * ReduceSum over axis 1 at 13 × 512 × 1024 on the CPU. `scale` multiplies the ones (1/C gives the mean).
+   */
+  classSum(x: string, keepdims: boolean, hint?: string, scale = 1): string {
+    const C = this.classCount;
+    if (C === undefined) {
+      const sum = this.sumOver(x, 1, keepdims, hint);
+      return scale === 1 ? sum : this.mul(sum, this.g.scalar(scale), hint);
+    }
+    const rows = this.g.node('Reshape', [x, this.g.ints([0, C, -1])], {}, 'class_rows');
+    const ones = this.once(`class_ones:${scale}`, () => this.g.floats('class_ones', new Float64Array(C).fill(scale), [1, C]));
+    const summed = this.g.node('MatMul', [ones, rows], {}, 'class_sum'); // [N, 1, HW]
+    return this.g.node('Reshape', [summed, keepdims ? this.keepShape() : this.mapShape()], {}, hint);
+  }
+
+  /** Shape [N, H, W] of a map, read from the logits at run time. */
+  mapShape(): string {
+    return this.once('map_shape', () => this.g.node('Concat', [
+      this.g.node('Shape', [this.logits], { start: 0, end: 1 }, 'n'),
+      this.g.node('Shape', [this.logits], { start: 2 }, 'HW'),
+    ], { axis: 0 }, 'map_shape'));
+  }
+
+  /** Shape [N, 1, H, W] of a map with its class axis kept. */
+  keepShape(): string {
+    return this.once('keep_shape', () => this.g.node('Concat', [
+      this.g.node('Shape', [this.logits], { start: 0, end: 1 }, 'n'), this.g.ints([1]),
+      this.g.node('Shape', [this.logits], { start: 2 }, 'HW'),
+    ], { axis: 0 }, 'keep_shape'));
+  }
+
   reduce(op: 'ReduceMax' | 'ReduceMin' | 'ReduceMean' | 'ReduceLogSumExp', x: string, axis: number, keepdims: boolean, hint?: string): string {
     return this.g.node(op, [x], { axes: [axis], keepdims: keepdims ? 1 : 0 }, hint);
   }
@@ -92,10 +127,7 @@ export class HeadContext {
 
   /** A [N, H, W] map filled with `value`, shaped like the logits without their class axis. */
   constantMap(value: number, hint?: string): string {
-    const shape = this.once('map_shape', () => this.g.node('Concat', [
-      this.g.node('Shape', [this.logits], { start: 0, end: 1 }, 'n'),
-      this.g.node('Shape', [this.logits], { start: 2 }, 'HW'),
-    ], { axis: 0 }, 'map_shape'));
+    const shape = this.mapShape();
     const fill = new TensorAttr({ dataType: ElemType.FLOAT, dims: [1], floatData: [value] });
     return this.g.node('ConstantOfShape', [shape], { value: fill }, hint);
   }

@@ -1,9 +1,9 @@
 /**
  * Heads computed from the logits z (float32 [N, C, H, W]) alone. Each returns a [N, H, W] map.
  *
- * NaN: a NaN logit makes every score of its pixel NaN (ReduceMax, ReduceLogSumExp and Softmax all
- * propagate it in onnxruntime). Only `prediction` cannot show it, because ArgMax returns an index. Inputs are
- * checked for NaN on the host before the heads run.
+ * NaN: a NaN logit makes every score of its pixel NaN (ReduceMax and ReduceLogSumExp propagate it in
+ * onnxruntime, and so does z − max z). Only `prediction` cannot show it, because ArgMax returns an index.
+ * Inputs are checked for NaN on the host before the heads run.
  */
 import { HeadContext } from './context';
 import { ElemType } from './graph';
@@ -14,7 +14,8 @@ export const ENTROPY_EPSILON = 1e-8;
 /**
  * Energy E = −T·logsumexp_c(z_c / T). Anomaly score = +E: higher = more anomalous.
  * (Logits [10, 0] give −10.0000454, [1, 1] give −1.6931472, so the uncertain pixel scores higher.)
- * onnxruntime's ReduceLogSumExp subtracts the maximum first, so large logits do not overflow.
+ * Both paths subtract the maximum logit before exponentiating, so large logits do not overflow
+ * (onnxruntime's ReduceLogSumExp does so internally).
  */
 export function energyHead(ctx: HeadContext, temperature: number): string {
   return ctx.once(`energy:${temperature}`, () => {
@@ -25,12 +26,22 @@ export function energyHead(ctx: HeadContext, temperature: number): string {
   });
 }
 
-/** Builds logsumexp_c z_c at temperature 1 as [N, 1, H, W], shared by the energy at T = 1 and the softmax. */
-function logSumExp(ctx: HeadContext): string {
-  return ctx.once('logsumexp', () => ctx.reduce('ReduceLogSumExp', ctx.logits, 1, true, 'logsumexp_keep'));
+/** Returns exp(z_c − max z), [N, C, H, W]: the shifted exponentials behind the softmax and the logsumexp. */
+function shiftedExp(ctx: HeadContext): string {
+  return ctx.once('shifted_exp', () => ctx.g.node('Exp', [ctx.sub(ctx.logits, maxLogit(ctx), 'z_shifted')], {}, 'shifted_exp'));
 }
 
-/** max_c z_c kept as [N, 1, H, W]. */
+/** Returns Σ_c exp(z_c − max z) as [N, 1, H, W]. It is ≥ 1, so its logarithm and reciprocal are safe. */
+function sumShiftedExp(ctx: HeadContext): string {
+  return ctx.once('sum_shifted_exp', () => ctx.classSum(shiftedExp(ctx), true, 'sum_shifted_exp'));
+}
+
+/** Builds logsumexp_c z_c = max z + log Σ_c exp(z_c − max z) at temperature 1, as [N, 1, H, W]. */
+function logSumExp(ctx: HeadContext): string {
+  return ctx.once('logsumexp', () => ctx.add(maxLogit(ctx), ctx.log(sumShiftedExp(ctx)), 'logsumexp_keep'));
+}
+
+/** Returns max_c z_c, kept as [N, 1, H, W]. */
 function maxLogit(ctx: HeadContext): string {
   return ctx.once('max_z', () => ctx.reduce('ReduceMax', ctx.logits, 1, true, 'max_z'));
 }
@@ -41,21 +52,21 @@ export function maxLogitHead(ctx: HeadContext): string {
 }
 
 /**
- * Softmax p_c = exp(z_c − logsumexp(z)) at temperature 1, [N, C, H, W], shared by the probability-based
- * heads. Written with the shared logsumexp rather than the Softmax op, which onnxruntime runs on a
- * non-last axis by transposing the whole tensor (about 5× slower at 13 × 512 × 1024).
+ * Softmax p_c = exp(z_c − max z) / Σ_k exp(z_k − max z) at temperature 1, [N, C, H, W], shared by the
+ * probability-based heads. Built from shared parts rather than the Softmax op, which onnxruntime runs on
+ * a non-last axis by transposing the whole tensor (about 5× slower at 13 × 512 × 1024 on the CPU).
  */
 export function softmax(ctx: HeadContext): string {
-  return ctx.once('softmax', () => ctx.g.node('Exp', [ctx.sub(ctx.logits, logSumExp(ctx), 'log_p')], {}, 'softmax'));
+  return ctx.once('softmax', () => ctx.div(shiftedExp(ctx), sumShiftedExp(ctx), 'softmax'));
 }
 
 /**
  * Maximum softmax probability baseline. Anomaly score = −max_c p_c: higher = more anomalous.
- * max_c p_c = exp(max_c z_c − logsumexp(z)), computed on [N, 1, H, W] maps instead of a pass over C.
+ * max_c p_c = 1 / Σ_c exp(z_c − max z), computed on [N, 1, H, W] maps instead of a pass over C.
  */
 export function maxSoftmaxHead(ctx: HeadContext): string {
   return ctx.once('max_softmax', () => {
-    const maxP = ctx.g.node('Exp', [ctx.sub(maxLogit(ctx), logSumExp(ctx))], {}, 'max_p');
+    const maxP = ctx.g.node('Reciprocal', [sumShiftedExp(ctx)], {}, 'max_p');
     return ctx.neg(squeeze(ctx, maxP), 'max_softmax');
   });
 }
@@ -70,7 +81,7 @@ export function logProbability(ctx: HeadContext): string {
  * The same map feeds the energy reliability weight.
  */
 export function entropyHead(ctx: HeadContext): string {
-  return ctx.once('entropy', () => ctx.neg(ctx.sumOver(ctx.mul(softmax(ctx), logProbability(ctx), 'p_log_p'), 1, false), 'entropy'));
+  return ctx.once('entropy', () => ctx.neg(ctx.classSum(ctx.mul(softmax(ctx), logProbability(ctx), 'p_log_p'), false), 'entropy'));
 }
 
 /**

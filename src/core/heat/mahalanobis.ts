@@ -52,45 +52,55 @@ export function activeClasses(stats: ClassStatistics): number[] {
 }
 
 /**
- * Tied and low-rank, as [N, hw]. The nearest class ĉ is found from the class-dependent part of the
- * expanded form, s_c = μ'_cᵀAμ'_c − 2·x'ᵀAμ'_c = d²_c − x'ᵀAx' (x' = f − μ̄, μ'_c = μ_c − μ̄), which needs
- * only a D × C MatMul. Its distance is then computed in the direct form from f − μ_ĉ, because the expanded
- * form cancels badly near a class mean: at D = 1024 it gave 0.085 for a true distance of 0.090.
+ * Tied and low-rank, as [N, hw]. The nearest class ĉ minimises the class-dependent part of the expanded
+ * form, s_c = μ_cᵀAμ_c − 2·fᵀAμ_c = d²_c − fᵀAf, which needs only a C × D MatMul. Its distance is then
+ * computed in the direct form from f − μ_ĉ, because the expanded form cancels badly near a class mean:
+ * at D = 1024 it gave 0.085 for a true distance of 0.090. A near-tie between two classes can pick the
+ * slightly farther one, which changes d² by no more than that rounding.
  */
 function sharedCovarianceDistances(ctx: HeadContext, stats: ClassStatistics, classes: number[], flat: string, covariance: 'tied' | 'lowrank'): string {
   const D = stats.dim;
-  const centre = meanOfMeans(stats, classes);
-  const shifted = classes.map((c) => sub(rowOf(stats.means, c, D), centre));
+  const C = classes.length;
   const P = covariance === 'tied' ? symmetrised(require64(stats.tiedPrecision, D * D, 'tiedPrecision', 'tied'), D) : undefined;
   const W = covariance === 'lowrank' ? whitening(stats) : undefined;
   const k = W ? W.length / D : D;
 
-  // A·μ'_c in float64: A = P, or A = WᵀW for the low rank (W = Λ^{-1/2} Vᵀ).
+  // A·μ_c in float64, with A = P or A = WᵀW (W = Λ^{-1/2} Vᵀ).
   const applyA = (m: Float64Array): Float64Array => (P ? matVec(P, m, D, D) : matTVec(W as Float64Array, matVec(W as Float64Array, m, k, D), k, D));
-  const crossT = new Float64Array(D * classes.length); // [D, C'], column c = −2·A·μ'_c
-  const offset = new Float64Array(classes.length);
-  shifted.forEach((m, c) => {
-    const Am = applyA(m);
-    for (let d = 0; d < D; d++) crossT[d * classes.length + c] = -2 * Am[d];
-    offset[c] = dot(m, Am);
+  const cross = new Float64Array(C * D); // [C, D], row c = −2·A·μ_c
+  const offset = new Float64Array(C); // μ_cᵀAμ_c
+  const meansT = new Float64Array(D * C); // [D, C], column c = μ_c
+  classes.forEach((c, i) => {
+    const mean = rowOf(stats.means, c, D);
+    const Am = applyA(mean);
+    for (let d = 0; d < D; d++) {
+      cross[i * D + d] = -2 * Am[d];
+      meansT[d * C + i] = mean[d];
+    }
+    offset[i] = dot(mean, Am);
   });
 
-  const rows = ctx.g.node('Transpose', [flat], { perm: [0, 2, 1] }, 'features_rows'); // [N, hw, D]
-  const centred = ctx.sub(rows, ctx.g.floats('feature_centre', centre, [D]), 'features_centred');
-  const partial = ctx.add(ctx.g.node('MatMul', [centred, ctx.g.floats('cross', crossT, [D, classes.length])], {}, 'cross'),
-    ctx.g.floats('offset', offset, [classes.length]), 'd2_partial');
-  const nearest = ctx.g.node('ArgMin', [partial], { axis: 2, keepdims: 0 }, 'nearest_class'); // [N, hw]
-
-  const means = new Float64Array(classes.length * D);
-  classes.forEach((c, i) => means.set(rowOf(stats.means, c, D), i * D));
-  const nearestMean = ctx.g.node('Gather', [ctx.g.floats('class_means', means, [classes.length, D]), nearest], { axis: 0 }, 'nearest_mean');
-  const diff = ctx.sub(rows, nearestMean, 'diff_nearest'); // [N, hw, D]
+  const partial = ctx.add(ctx.g.node('MatMul', [ctx.g.floats('cross', cross, [C, D]), flat], {}, 'cross'),
+    ctx.g.floats('offset', offset, [C, 1]), 'd2_partial'); // [N, C, hw]
+  const nearest = ctx.g.node('ArgMin', [partial], { axis: 1, keepdims: 0 }, 'nearest_class'); // [N, hw]
+  // μ_ĉ per cell as a MatMul with the one-hot class map: no gather along D and no transpose.
+  const oneHot = ctx.g.node('OneHot', [nearest, ctx.g.ints([C]), ctx.g.floats('one_hot_values', [0, 1], [2])], { axis: 1 }, 'nearest_one_hot');
+  const nearestMean = ctx.g.node('MatMul', [ctx.g.floats('class_means_t', meansT, [D, C]), oneHot], {}, 'nearest_mean'); // [N, D, hw]
+  const diff = ctx.sub(flat, nearestMean, 'diff_nearest');
   if (P) {
-    const Pdiff = ctx.g.node('MatMul', [diff, ctx.g.floats('tied_precision', P, [D, D])], {}, 'p_diff'); // P symmetric: diff·P = (P·diffᵀ)ᵀ
-    return ctx.sumOver(ctx.mul(diff, Pdiff), 2, false, 'd2_min');
+    const Pdiff = ctx.g.node('MatMul', [ctx.g.floats('tied_precision', P, [D, D]), diff], {}, 'p_diff');
+    return sumOverRows(ctx, ctx.mul(diff, Pdiff), D, 'd2_min');
   }
-  const z = ctx.g.node('MatMul', [diff, ctx.g.floats('lowrank_whitening_t', transpose(W as Float64Array, k, D), [D, k])], {}, 'z');
-  return ctx.sumOver(ctx.mul(z, z), 2, false, 'd2_min');
+  const z = ctx.g.node('MatMul', [ctx.g.floats('lowrank_whitening', W as Float64Array, [k, D]), diff], {}, 'z');
+  return sumOverRows(ctx, ctx.mul(z, z), k, 'd2_min');
+}
+
+/**
+ * Σ over axis 1 of [N, rows, hw] as [N, 1, hw], written as a MatMul with a row of ones: onnxruntime's
+ * ReduceSum over a middle axis was about 5× slower than the MatMul at 1024 × 8192 (measured on the CPU).
+ */
+function sumOverRows(ctx: HeadContext, x: string, rows: number, hint: string): string {
+  return ctx.g.node('MatMul', [ctx.g.floats(`ones_${rows}`, new Float64Array(rows).fill(1), [1, rows]), x], {}, hint);
 }
 
 /** Class-wise: min_c of Σ_D (P_c (f − μ_c)) ⊙ (f − μ_c), as [N, 1, hw]. One D × D MatMul per class. */
@@ -101,7 +111,7 @@ function classwiseDistances(ctx: HeadContext, stats: ClassStatistics, classes: n
     const P = symmetrised(all.subarray(c * D * D, (c + 1) * D * D), D);
     const diff = ctx.sub(flat, ctx.g.floats(`mean_${c}`, rowOf(stats.means, c, D), [D, 1]), `diff_${c}`);
     const Pdiff = ctx.g.node('MatMul', [ctx.g.floats(`precision_${c}`, P, [D, D]), diff], {}, `p_diff_${c}`);
-    return ctx.sumOver(ctx.mul(Pdiff, diff), 1, true, `d2_${c}`);
+    return sumOverRows(ctx, ctx.mul(Pdiff, diff), D, `d2_${c}`);
   });
   return perClass.length === 1 ? perClass[0] : ctx.g.node('Min', perClass, {}, 'd2_min');
 }
@@ -155,13 +165,6 @@ function checkMeans(stats: ClassStatistics): void {
   }
 }
 
-function meanOfMeans(stats: ClassStatistics, classes: number[]): Float64Array {
-  const D = stats.dim;
-  const centre = new Float64Array(D);
-  for (const c of classes) for (let d = 0; d < D; d++) centre[d] += stats.means[c * D + d] / classes.length;
-  return centre;
-}
-
 function require64(values: Float64Array | undefined, length: number, field: string, mode: CovarianceMode): Float64Array {
   if (!values) throw missing(field, mode);
   if (values.length !== length) {
@@ -187,10 +190,6 @@ function rowOf(matrix: Float64Array, row: number, width: number): Float64Array {
   return matrix.subarray(row * width, (row + 1) * width);
 }
 
-function sub(a: Float64Array, b: Float64Array): Float64Array {
-  return a.map((v, i) => v - b[i]);
-}
-
 function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];
@@ -212,12 +211,5 @@ function matVec(M: Float64Array, v: Float64Array, rows: number, cols: number): F
 function matTVec(M: Float64Array, v: Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j] += M[i * cols + j] * v[i];
-  return out;
-}
-
-/** Transpose of a row-major (rows × cols) matrix. */
-function transpose(M: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
   return out;
 }

@@ -28,13 +28,13 @@ export function spatialHead(ctx: HeadContext, kernelSize: number, method: Spatia
     if (method === 'kl') {
       // KL_EPSILON equals the entropy's ε, so log(p + ε) is shared with the entropy head.
       const logRatio = ctx.sub(logProbability(ctx), ctx.log(ctx.addConst(q, KL_EPSILON)), 'log_ratio');
-      return ctx.sumOver(ctx.mul(p, logRatio), 1, false, 'spatial_kl');
+      return ctx.classSum(ctx.mul(p, logRatio), false, 'spatial_kl');
     }
     // Σ_c E_k[p_c²] = E_k[Σ_c p_c²] because the neighbourhood mean is linear and has the same divisor for
     // every class, so only one channel is pooled for the first term.
-    const sumOfSquares = ctx.sumOver(ctx.mul(p, p, 'p_squared'), 1, true, 'sum_p_squared');
+    const sumOfSquares = ctx.classSum(ctx.mul(p, p, 'p_squared'), true, 'sum_p_squared');
     const meanOfSquares = squeeze(ctx, ctx.avgPool(sumOfSquares, kernelSize, padding, 'neighbour_p2'));
-    const squaredMeans = ctx.sumOver(ctx.mul(q, q), 1, false, 'sum_q_squared');
+    const squaredMeans = ctx.classSum(ctx.mul(q, q), false, 'sum_q_squared');
     return ctx.sub(meanOfSquares, squaredMeans, 'spatial_variance');
   });
 }
@@ -52,8 +52,11 @@ function pooledSoftmax(ctx: HeadContext, kernelSize: number, padding: Padding): 
 export function localDeviation(ctx: HeadContext, padding: Padding): string {
   return ctx.once(`local_deviation:${padding}`, () => {
     const p = softmax(ctx);
-    const centred = ctx.sub(p, ctx.reduce('ReduceMean', p, 1, true, 'class_mean_p'), 'p_centred');
-    const summed = ctx.sumOver(ctx.mul(centred, centred), 1, true, 'deviation2');
+    const classMean = ctx.classCount === undefined
+      ? ctx.reduce('ReduceMean', p, 1, true, 'class_mean_p')
+      : ctx.classSum(p, true, 'class_mean_p', 1 / ctx.classCount);
+    const centred = ctx.sub(p, classMean, 'p_centred');
+    const summed = ctx.classSum(ctx.mul(centred, centred), true, 'deviation2');
     return squeeze(ctx, ctx.avgPool(summed, 3, padding, 'local_deviation'));
   });
 }
