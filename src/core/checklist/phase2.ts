@@ -99,9 +99,12 @@ export function judgeCovariance(stats: ClassStatistics, covariance: string, repo
       fix: { description: 'Regularise relative to the covariance scale.', setting: 'heat.statistics.regularizationMode', value: 'relative' },
     });
   }
-  if (worst.conditionNumber > ILL_CONDITIONED) {
+  if (worst.conditionNumber > ILL_CONDITIONED || deficient.length > 0) {
     const relative = stats.metadata.regularization?.mode === 'relative';
-    return warn(`${evidence}: positive definite but very ill-conditioned (> ${num(ILL_CONDITIONED)}), so float32 distances lose precision.`, {
+    const why = worst.conditionNumber > ILL_CONDITIONED
+      ? `very ill-conditioned (> ${num(ILL_CONDITIONED)}), so float32 distances lose precision`
+      : 'only the regularisation makes it invertible along the zero-variance directions';
+    return warn(`${evidence}: positive definite but ${why}.`, {
       settings: ['heat.statistics.regularization', 'heat.statistics.regularizationMode'],
       fix: relative
         ? { description: 'Increase the relative regularisation, for example to 1e-3.', setting: 'heat.statistics.regularization', value: 1e-3 }
