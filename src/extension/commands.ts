@@ -16,7 +16,15 @@ import { ReportPanel } from './reportPanel';
 export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp'];
 
 export function registerCommands(session: HeatSession): vscode.Disposable[] {
-  const register = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, run);
+  // Every command reports its own failure in the log and a notification, never as an unhandled rejection.
+  const register = (id: string, run: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, async (...args: never[]) => {
+    try {
+      return await run(...args);
+    } catch (error) {
+      session.reportError(id, error);
+      return undefined;
+    }
+  });
   return [
     register('heat.scoreImage', (uri?: vscode.Uri, uris?: vscode.Uri[]) => scoreImage(session, uri, uris)),
     register('heat.computeStatistics', () => computeStatistics(session)),
@@ -69,7 +77,7 @@ async function scoreImage(session: HeatSession, uri?: vscode.Uri, uris?: vscode.
   for (const scored of result.results) {
     const heat = scored.summary.maps['heat'];
     session.log.info(`Scored ${scored.image} on ${scored.summary.executionProvider}: HEAT ${heat ? `${heat.min.toFixed(3)}..${heat.max.toFixed(3)}` : 'not computed'}.`);
-    for (const note of scored.summary.notes) session.log.warn(`${path.basename(scored.image)}: ${note}`);
+    for (const note of scored.summary.notes) session.log.info(`${path.basename(scored.image)}: ${note}`);
   }
   const last = result.results.at(-1);
   if (!last) return;
@@ -202,6 +210,7 @@ async function openSample(session: HeatSession): Promise<void> {
   const parent = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Copy Sample Here', title: 'HEAT: folder to copy the sample workspace into' });
   if (!parent?.[0]) return;
   const target = await freeName(path.join(parent[0].fsPath, 'heat-sample'));
+  session.log.info(`Open Sample Workspace: copying ${source} to ${target}.`);
   await fs.cp(source, target, { recursive: true, errorOnExist: true });
   session.log.info(`Copied the sample workspace to ${target}.`);
   await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(target), { forceNewWindow: false });
