@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const variants: [string, HeatOutputName[]][] = [['mahalanobis only', ['mahalanobis']], ['all maps', [...(['energy', 'spatial', 'heat', 'mahalanobis', 'weight_energy', 'weight_mahalanobis', 'weight_spatial', 'prediction'] as HeatOutputName[])]]];
   for (const [label, outputs] of variants) {
     t = performance.now();
-    const head = buildHeatHead({ statistics: stats, covariance, outputs });
+    const head = buildHeatHead({ statistics: stats, covariance, outputs, classCount: C });
     const buildMs = performance.now() - t;
     t = performance.now();
     const session = await ort.InferenceSession.create(head.bytes);
