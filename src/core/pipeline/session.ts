@@ -115,11 +115,15 @@ export class HeatSession {
     const measured = [logitsTensor, ...(featureTensor ? [featureTensor] : [])];
     const inspection = await listTensors(model, { measure: measured, log });
     const all = [...inspection.outputs, ...inspection.intermediates];
-    const shapeOf = (name: string): (number | string)[] => {
+    const shapeOf = (name: string, settingKey: string): (number | string)[] => {
       const info = all.find((t) => t.name === name);
       if (!info || !info.shape) {
         throw new HeatError(`Tensor "${name}" was not found in ${model.path}, or its shape could not be measured.`,
-          'Run "heat-lens inspect MODEL" to list the tensors and set heat.model.logitsTensor / heat.model.featureLayer.', name);
+          `Run "heat-lens inspect ${model.path}" to list the tensors and set ${settingKey}.`, name);
+      }
+      if (info.dtype !== 'float32') {
+        throw new HeatError(`Tensor "${name}" of ${model.path} has dtype ${info.dtype}; HEAT needs float32 logits and features.`,
+          `Set ${settingKey} to a float32 tensor (see "heat-lens inspect ${model.path}").`, name);
       }
       return info.shape;
     };
@@ -129,9 +133,9 @@ export class HeatSession {
     const preprocessing = preprocessSettings(config);
     const classNames = get<string[]>(config, 'heat.model.classNames');
     const probeSize = spatialSize(inspection.inputs[0]);
-    const logitsShape = shapeOf(logitsTensor);
+    const logitsShape = shapeOf(logitsTensor, 'heat.model.logitsTensor');
     const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
-      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits').layout;
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), `logits tensor "${logitsTensor}"`).layout;
     const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
     if (classNames.length > 0 && classNames.length !== classCount) {
       throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits tensor "${logitsTensor}" has ${classCount}.`,
@@ -141,8 +145,8 @@ export class HeatSession {
     let statistics: ClassStatistics | undefined;
     const bindings: Record<string, HeadBinding> = { [LOGITS_INPUT]: { tensor: logitsTensor, layout: logitsLayout } };
     if (featureTensor) {
-      const featureShape = shapeOf(featureTensor);
-      const featureLayout: Layout = detectTensorLayout(featureShape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout;
+      const featureShape = shapeOf(featureTensor, 'heat.model.featureLayer');
+      const featureLayout: Layout = detectTensorLayout(featureShape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`).layout;
       const dim = Number(featureLayout === 'NCHW' ? featureShape[1] : featureShape[3]);
       statistics = await loadStatistics(statisticsPath, { modelSha256: model.sha256, featureTensor, dim, classCount });
       bindings[FEATURES_INPUT] = { tensor: featureTensor, layout: featureLayout };

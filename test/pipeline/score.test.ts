@@ -1,0 +1,129 @@
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { makeConfig } from '../../src/core/config';
+import { ElemType, encodeModel, GraphBuilder } from '../../src/core/heat/graph';
+import { scoreImages } from '../../src/core/pipeline/score';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const SAMPLE = path.join(REPO, 'samples', 'street');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+
+/** A 3-class "segmentation model" whose logits are built from the image by `logits`. */
+function tinyModel(dir: string, name: string, logits: (g: GraphBuilder, x: string) => string, dtype = ElemType.FLOAT): string {
+  const g = new GraphBuilder('');
+  const x = g.input('image', ElemType.FLOAT, [1, 3, 8, 8]);
+  const out = g.alias(logits(g, x), 'logits');
+  g.output(out, dtype, [1, 3, 8, 8]);
+  const file = path.join(dir, `${name}.onnx`);
+  writeFileSync(file, encodeModel(g.toModel()));
+  return file;
+}
+
+async function writeImage(file: string, channels: 1 | 3 | 4): Promise<string> {
+  const data = Buffer.alloc(8 * 8 * channels, 100);
+  await sharp(data, { raw: { width: 8, height: 8, channels } }).png().toFile(file);
+  return file;
+}
+
+describe('scoreImages', () => {
+  let dir: string;
+  before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'heat-score-')); });
+
+  it('writes every map and summary for the sample', async () => {
+    const config = makeConfig({ 'heat.model.path': path.join(SAMPLE, 'model.onnx'), 'heat.model.inputSize': [128, 256] }, SAMPLE);
+    const image = path.join(SAMPLE, 'test', 'images', 'test_000.png');
+    const out = path.join(dir, 'sample');
+    const { results, failures } = await scoreImages(config, [image], { outDir: out });
+    assert.deepEqual(failures, []);
+    const files = readdirSync(path.join(out, 'test_000')).sort();
+    for (const name of ['energy', 'spatial', 'weight-energy', 'weight-mahalanobis', 'weight-spatial', 'heat', 'heat-normalized', 'prediction']) {
+      assert.ok(files.includes(`${name}.png`), `${name}.png missing from ${files.join(', ')}`);
+    }
+    const summary = JSON.parse(readFileSync(path.join(out, 'test_000', 'summary.json'), 'utf8'));
+    assert.equal(summary.executionProvider, 'cpu');
+    assert.equal(summary.combinedWithoutMahalanobis, true);
+    assert.deepEqual(summary.maps.heat.shape, [128, 256]);
+    assert.ok(summary.maps.energy.max < 0, 'energy of a confident model is negative');
+    assert.ok(summary.notes.some((n: string) => /energy and spatial consistency only/.test(n)));
+    assert.equal(results[0].summary.maps.heat?.min, summary.maps.heat.min);
+  });
+
+  it('NaN logits fail that image only', async () => {
+    const nan = tinyModel(dir, 'nan', (g, x) => g.node('Div', [g.node('Sub', [x, x]), g.node('Sub', [x, x])]));
+    const config = makeConfig({ 'heat.model.path': nan, 'heat.model.classNames': ['a', 'b', 'c'] }, dir);
+    const image = await writeImage(path.join(dir, 'gray.png'), 3);
+    const { results, failures } = await scoreImages(config, [image], {});
+    assert.equal(results.length, 0);
+    assert.equal(failures.length, 1);
+    assert.match(failures[0].error, /NaN or infinite logits/);
+    assert.match(failures[0].error, /gray\.png/);
+    assert.match(failures[0].error, /heat\.model\.scale/);
+  });
+
+  it('unreadable image fails alone and others are scored', async () => {
+    const identity = tinyModel(dir, 'identity', (g, x) => g.node('Identity', [x]));
+    const config = makeConfig({ 'heat.model.path': identity }, dir);
+    const corrupt = path.join(dir, 'corrupt.png');
+    writeFileSync(corrupt, Buffer.from('not a png'));
+    const good = await writeImage(path.join(dir, 'good.png'), 3);
+    const { results, failures } = await scoreImages(config, [corrupt, good], { outDir: path.join(dir, 'mixed') });
+    assert.deepEqual(results.map((r) => path.basename(r.image)), ['good.png']);
+    assert.equal(failures.length, 1);
+    assert.match(failures[0].error, /corrupt\.png/);
+    assert.ok(!existsSync(path.join(dir, 'mixed', 'corrupt')), 'no folder for the failed image');
+  });
+
+  it('missing feature layer lists candidates', async () => {
+    const config = makeConfig({
+      'heat.model.path': path.join(SAMPLE, 'model.onnx'), 'heat.model.featureLayer': 'layer9', 'heat.statistics.path': path.join(dir, 'none.safetensors'),
+    }, SAMPLE);
+    await assert.rejects(scoreImages(config, [path.join(SAMPLE, 'test', 'images', 'test_000.png')], {}), /layer9[\s\S]*layer3/);
+  });
+
+  it('rank-3 logits are rejected with the tensor named', async () => {
+    const g = new GraphBuilder('');
+    const x = g.input('image', ElemType.FLOAT, [1, 3, 8, 8]);
+    g.output(g.alias(g.node('ReduceMean', [x], { axes: [1], keepdims: 0 }), 'logits'), ElemType.FLOAT, [1, 8, 8]);
+    const file = path.join(dir, 'rank3.onnx');
+    writeFileSync(file, encodeModel(g.toModel()));
+    const image = await writeImage(path.join(dir, 'rank3.png'), 3);
+    await assert.rejects(scoreImages(makeConfig({ 'heat.model.path': file }, dir), [image], {}), /logits tensor "logits" has shape \[1, 8, 8\] \(rank 3\)/);
+  });
+
+  it('integer logits are rejected with the tensor named', async () => {
+    const ints = tinyModel(dir, 'ints', (g, x) => g.node('Cast', [x], { to: ElemType.INT32 }), ElemType.INT32);
+    const config = makeConfig({ 'heat.model.path': ints }, dir);
+    const image = await writeImage(path.join(dir, 'ints.png'), 3);
+    const outcome = await scoreImages(config, [image], {}).then((r) => r.failures.map((f) => f.error).join('\n'), (e: Error) => e.message);
+    assert.match(outcome, /"logits" of .* has dtype int32/);
+    assert.match(outcome, /heat\.model\.logitsTensor/);
+  });
+});
+
+describe('heat-lens CLI', () => {
+  it('score exits non-zero with one error line per bad image', function () {
+    if (!existsSync(CLI)) {
+      console.log(`      skipped: ${CLI} is not built (npm test builds it first)`);
+      this.skip();
+    }
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-'));
+    const good = path.join(SAMPLE, 'test', 'images', 'test_001.png');
+    const result = spawnSync(process.execPath, [CLI, 'score', good, path.join(dir, 'missing.png'), '--out', dir], { cwd: SAMPLE, encoding: 'utf8' });
+    assert.equal(result.status, 1, result.stderr);
+    const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(errors.length, 1, result.stderr);
+    assert.match(errors[0], /missing\.png/);
+    assert.ok(existsSync(path.join(dir, 'test_001', 'summary.json')));
+  });
+
+  it('unknown command prints usage', function () {
+    if (!existsSync(CLI)) this.skip();
+    const result = spawnSync(process.execPath, [CLI, 'scrore'], { encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /unknown command "scrore"/);
+  });
+});
