@@ -18,7 +18,7 @@ import type { ComponentStandardization, HeatComponent } from '../heat';
 
 export type ComponentMaps = Partial<Record<HeatComponent, Float32Array>>;
 
-/** Mean and unbiased variance merged image by image (Chan et al.), in float64. */
+/** Mean and unbiased variance of known pixels, merged image by image with the pairwise update, in float64. */
 export class KnownMoments {
   count = 0;
   mean = 0;
@@ -49,7 +49,7 @@ export class KnownMoments {
   }
 }
 
-/** HEAT of a 'standardized' (weights given) or 'equal' (weights undefined) combination; see the module comment. */
+/** Combines z-scored components: 'standardized' when weights are given, 'equal' when they are undefined. */
 export function combineStandardized(
   scores: ComponentMaps, weights: ComponentMaps | undefined, components: readonly HeatComponent[],
   z: Partial<Record<HeatComponent, ComponentStandardization>>,
@@ -68,7 +68,7 @@ export function combineStandardized(
 
 /**
  * Adds to `counts` (one slot per entry of `components`) how many pixels each component's weighted term
- * dominates. `z` given: terms are z-scores; `weights` undefined: equal weights.
+ * dominates. Terms are z-scores when `z` is given; weights are equal when `weights` is undefined.
  */
 export function addDominance(
   counts: number[], scores: ComponentMaps, weights: ComponentMaps | undefined, components: readonly HeatComponent[],

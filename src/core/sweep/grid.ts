@@ -55,7 +55,7 @@ const ENUMS: Partial<Record<GridKey, readonly string[]>> = {
   normalization: ['adaptive', 'fixed', 'none'],
 };
 
-/** The configuration the settings describe (the base every grid value replaces). */
+/** Reads the configured values of every grid key: the base that grid values replace. */
 export function baseConfiguration(config: HeatConfig): SweepConfiguration {
   return {
     temperature: get<number>(config, 'heat.score.temperature'),
@@ -133,7 +133,7 @@ function example(key: GridKey): string {
   return examples[key];
 }
 
-/** The Cartesian product of the grid over `base`, without duplicates (see the module comment). */
+/** Expands the grid over `base` into its Cartesian product, without duplicates (see the module comment). */
 export function expandGrid(grid: SweepGrid, base: SweepConfiguration): SweepConfiguration[] {
   let configurations: SweepConfiguration[] = [{ ...base, components: [...base.components] }];
   for (const key of GRID_KEYS) {
@@ -153,23 +153,23 @@ export function expandGrid(grid: SweepGrid, base: SweepConfiguration): SweepConf
   return out;
 }
 
-/** Stable identity of a configuration. */
+/** Returns a stable identity of a configuration. */
 export function configurationKey(c: SweepConfiguration): string {
   return JSON.stringify(GRID_KEYS.map((k) => c[k]));
 }
 
-/** Short label naming only the keys the grid varies, for example "temperature=2 kernelSize=5". */
+/** Returns a short label naming only the varied keys, for example "temperature=2 kernelSize=5". */
 export function configurationLabel(c: SweepConfiguration, varied: readonly GridKey[]): string {
   if (varied.length === 0) return 'configured';
   return varied.map((k) => `${k}=${Array.isArray(c[k]) ? (c[k] as string[]).join('+') : String(c[k])}`).join(' ');
 }
 
-/** The grid keys whose value differs between some configurations. */
+/** Returns the grid keys whose value differs between some configurations. */
 export function variedKeys(configurations: readonly SweepConfiguration[]): GridKey[] {
   return GRID_KEYS.filter((k) => new Set(configurations.map((c) => JSON.stringify(c[k]))).size > 1);
 }
 
-/** The settings snippet that selects a configuration in `.vscode/settings.json`. */
+/** Returns the settings snippet that selects a configuration in `.vscode/settings.json`. */
 export function settingsSnippet(c: SweepConfiguration): Record<string, unknown> {
   return Object.fromEntries(GRID_KEYS.map((k) => [GRID_SETTINGS[k], c[k]]));
 }
@@ -181,7 +181,7 @@ export const ABLATION_KINDS: readonly AblationKind[] = ['components', 'normaliza
 export const ABLATION_ALPHAS = [0, 0.5, 0.9, 0.99];
 
 /**
- * The predefined configurations of an ablation over `base`:
+ * Returns the predefined configurations of an ablation over `base`:
  *  - components: every non-empty subset of the three components (each alone, the pairs, all three);
  *  - normalization: adaptive at each alpha of ABLATION_ALPHAS, fixed (heat.score.fixedMean/fixedStd), none;
  *  - layers: each layer of heat.ablation.layers (the configured featureLayer when the list is empty).

@@ -1,7 +1,7 @@
 /**
  * Sweep and ablation reports: a terminal table sorted by pooled AUPR (FPR95 and AUROC beside it), the best
- * configuration as a `heat.*` settings snippet, and results.json, results.csv and report.md, each written
- * atomically (they are rewritten after every finished configuration, so a cancelled run keeps its rows).
+ * configuration as a `heat.*` settings snippet, and results.json, results.csv and report.md. Each file is
+ * written atomically and rewritten after every finished configuration, so a cancelled run keeps its rows.
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../fsutil';
@@ -33,18 +33,21 @@ export function formatSweepTable(result: SweepResult): string {
     lines.push(`${r.label.padEnd(width)} ${percent(p.aupr.value)} ${percent(p.fpr95.value)} ${percent(p.auroc.value)}  ${dominanceText(r)}`);
   }
   lines.push(`Pooled over the ${result.split} split (${result.images} images, ${result.forwardPasses} model forward passes); values in %.`
+    + (result.split === 'val' ? '' : ` Tuned on the ${result.split} split, so these are not held-out results.`)
     + (result.complete ? '' : ` Incomplete: ${result.rows.length} of ${result.configurationCount} configurations finished.`));
   return lines.join('\n');
 }
 
-/** The best configuration as JSON to paste into .vscode/settings.json. */
+/** Formats the best configuration as JSON to paste into .vscode/settings.json. */
 export function formatBestSnippet(result: SweepResult): string {
   const best = bestConfiguration(result);
   return best ? JSON.stringify(best.settings, null, 2) : '{}';
 }
 
 function csvCell(value: unknown): string {
-  const text = Array.isArray(value) ? value.join('+') : value === null || value === undefined ? '' : String(value);
+  let text = '';
+  if (Array.isArray(value)) text = value.join('+');
+  else if (value !== null && value !== undefined) text = String(value);
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -85,6 +88,7 @@ export function sweepMarkdown(result: SweepResult): string {
     `# HEAT Lens ${result.title}`,
     '',
     `- Split: ${result.split} (${result.images} images); model forward passes: ${result.forwardPasses}.`,
+    ...(result.split === 'val' ? [] : [`- Tuned on the ${result.split} split: these numbers are not held-out results.`]),
     `- Configurations: ${result.rows.length} of ${result.configurationCount} finished${result.cancelled ? ' (cancelled)' : ''}.`,
     `- Execution provider: ${result.executionProvider}; ${result.durationSeconds.toFixed(1)} s; started ${result.startedAt}.`,
     `- Configuration file: ${result.configSource || '(defaults)'}.`,

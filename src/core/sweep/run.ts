@@ -1,9 +1,10 @@
 /**
- * The one-pass sweep runner. Image-major over the sweep split (validation by default): each image goes
- * through the model once (SweepSession: every needed feature layer exposed, every head variant behind it),
- * then every configuration reads its maps, normalises them with its own ScoreNormalizer (alpha and the
- * normalization mode are host-side, so they need no head variant), resizes them bilinearly to the label and
- * feeds its own MetricAccumulator. Model forward passes = images in the split, however large the grid.
+ * The one-pass sweep runner, image-major over the sweep split (validation by default). Each image goes
+ * through the model once (SweepSession: every needed feature layer exposed, every head variant behind it).
+ * Then every configuration reads its maps and normalises them with its own ScoreNormalizer; alpha and the
+ * normalization mode are host-side, so they need no head variant. The maps are resized bilinearly to the
+ * label and feed the configuration's own MetricAccumulator. Model forward passes = images in the split,
+ * however large the grid.
  *
  * 'standardized' and 'equal' configurations need the z-score constants of the whole split before their first
  * image can be combined. Instead of a second pass, the component maps (and, for 'standardized', the
@@ -296,12 +297,12 @@ function mapBytes(maps: ComponentMaps): number {
   return Object.values(maps).reduce((bytes, m) => bytes + (m?.byteLength ?? 0), 0);
 }
 
-/** The engine API's row: grid keys → values, and the metrics. */
+/** Converts a finished configuration to the engine API's row: grid keys → values, and the metrics. */
 export function toSweepRow(row: SweepConfigurationResult): SweepRow {
   return { config: { ...row.configuration }, metrics: row.metrics };
 }
 
-/** The best finished configuration by pooled AUPR, and its settings snippet. */
+/** Returns the best finished configuration by pooled AUPR, and its settings snippet. */
 export function bestConfiguration(result: SweepResult): { row: SweepConfigurationResult; settings: Record<string, unknown> } | undefined {
   const sorted = sortByAupr(result.rows);
   return sorted.length > 0 ? { row: sorted[0], settings: settingsSnippet(sorted[0].configuration) } : undefined;

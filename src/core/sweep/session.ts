@@ -1,7 +1,7 @@
 /**
  * The sweep's scoring session: the user's model once, with every feature layer a grid needs exposed, followed
- * by one head graph per layer. The per-layer heads (each from buildHeatHeads, holding all of that layer's
- * variants) are united into one graph whose names carry a group prefix "g<k>/"; each group reads the shared
+ * by one head graph per layer. Each per-layer head (from buildHeatHeads) holds all of that layer's variants.
+ * The heads are united into one graph whose names carry a group prefix "g<k>/". Each group reads the shared
  * `logits` input and its own `g<k>/features` input. ScoringPipeline then merges that graph into the model, so
  * one session.run per image is one model forward pass however many layers and variants the grid holds.
  */
@@ -183,7 +183,10 @@ export function uniteHeads(heads: onnx.IModelProto[]): onnx.ModelProto {
   const outputs: onnx.IValueInfoProto[] = [];
   heads.forEach((head, k) => {
     const graph = head.graph ?? {};
-    const p = (name: string | null | undefined): string => (!name ? '' : name === LOGITS_INPUT ? name : `g${k}/${name}`);
+    const p = (name: string | null | undefined): string => {
+      if (!name) return '';
+      return name === LOGITS_INPUT ? name : `g${k}/${name}`;
+    };
     for (const node of graph.node ?? []) {
       nodes.push(new onnx.NodeProto({ ...node, name: p(node.name), input: (node.input ?? []).map(p), output: (node.output ?? []).map(p) }));
     }

@@ -1,8 +1,8 @@
 /**
  * Statistics for every feature layer of a sweep. A layer's file is looked up first: heat.statistics.path when
  * the layer is the configured heat.model.featureLayer, then "<stem>.<layer>.safetensors" beside it. A file is
- * used only when its metadata matches the model, feature tensor, D and class count (loadStatistics checks);
- * otherwise the statistics are computed over the training split and written to "<stem>.<layer>.safetensors".
+ * used only when its metadata matches the model, feature tensor, D and class count, as loadStatistics checks.
+ * Otherwise the statistics are computed over the training split and written to "<stem>.<layer>.safetensors".
  *
  * Computing runs computeStatistics once per missing layer (one pass over the training split each); the
  * statistics pass exposes one feature layer at a time, and extending it to several is left for later.
@@ -44,7 +44,7 @@ export interface LayerStatisticsOptions {
   records: LayerStatisticsRecord[];
 }
 
-/** A StatisticsSource that loads matching files and computes the missing ones. */
+/** Creates a StatisticsSource that loads matching files and computes the missing ones. */
 export function layerStatistics(config: HeatConfig, options: LayerStatisticsOptions): StatisticsSource {
   const log = options.log ?? silentLogger;
   return async (layer, expected) => {
