@@ -101,7 +101,7 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A float32 scalar constant, shared between all uses of the same value. */
+  /** Returns a float32 scalar constant, shared between all uses of the same value. */
   scalar(value: number): string {
     const key = `f:${value}`;
     let name = this.scalarCache.get(key);
@@ -112,7 +112,7 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A 1-D int64 constant, shared between all uses of the same values. */
+  /** Returns a 1-D int64 constant, shared between all uses of the same values. */
   ints(values: number[]): string {
     const key = `i:${values.join(',')}`;
     let name = this.scalarCache.get(key);

@@ -261,13 +261,13 @@ function checkMaxLogitStatistics(stats: ClassStatistics | undefined): void {
   }
   const { mean, std } = stats.maxLogit;
   if (mean.length !== stats.classCount || std.length !== stats.classCount) {
-    throw new HeatError(`The max-logit statistics hold ${mean.length} means and ${std.length} stds for ${stats.classCount} classes.`,
+    throw new HeatError(`Invalid max-logit statistics: ${mean.length} means and ${std.length} stds, expected ${stats.classCount} of each.`,
       'Recompute the statistics file.', 'heat.statistics.path');
   }
   for (let c = 0; c < stats.classCount; c++) {
     if (stats.emptyClasses.includes(c) || stats.counts[c] === 0) continue;
     if (!(Number.isFinite(mean[c]) && Number.isFinite(std[c]) && std[c] > 0)) {
-      throw new HeatError(`Class ${c} has max-logit mean ${mean[c]} and std ${std[c]}; the standardized max logit needs a finite mean and a positive std.`,
+      throw new HeatError(`Invalid max-logit statistics for class ${c}: mean ${mean[c]}, std ${std[c]}. The standardized max logit needs a finite mean and a positive std.`,
         'Recompute the statistics on more labelled pixels of that class.', 'heat.statistics.path');
     }
   }

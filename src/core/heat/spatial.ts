@@ -5,13 +5,13 @@
  * default), which biases borders: a uniform map gets KL ln(9/4) ≈ 0.811 at corners for k = 3.
  */
 import { HeadContext } from './context';
-import { logProbability, softmax, squeeze } from './logit-heads';
+import { ENTROPY_EPSILON, logProbability, softmax, squeeze } from './logit-heads';
 
 export type SpatialMethod = 'kl' | 'variance';
 export type Padding = 'exclude' | 'zero';
 
-/** Epsilon of the KL divergence: KL = Σ_c p·log((p + 1e-8) / (q + 1e-8)). */
-export const KL_EPSILON = 1e-8;
+/** Epsilon of the KL divergence, KL = Σ_c p·log((p + ε) / (q + ε)). It is the entropy's ε, so log(p + ε) is shared. */
+export const KL_EPSILON = ENTROPY_EPSILON;
 
 /**
  * Spatial anomaly score −S, higher = more anomalous (less consistent with the neighbourhood).
@@ -26,7 +26,6 @@ export function spatialHead(ctx: HeadContext, kernelSize: number, method: Spatia
     const p = softmax(ctx);
     const q = pooledSoftmax(ctx, kernelSize, padding);
     if (method === 'kl') {
-      // KL_EPSILON equals the entropy's ε, so log(p + ε) is shared with the entropy head.
       const logRatio = ctx.sub(logProbability(ctx), ctx.log(ctx.addConst(q, KL_EPSILON)), 'log_ratio');
       return ctx.classSum(ctx.mul(p, logRatio), false, 'spatial_kl');
     }
