@@ -154,6 +154,8 @@ export async function runConfigurations(config: HeatConfig, configurations: Swee
     const mapping = labelMappingFromConfig(config, session.classCount);
     const maxExactPixels = get<number>(config, 'heat.eval.maxExactPixels');
     const used = plans.map((p) => (session.components[p.group].get(p.suffix) ?? []) as HeatComponent[]);
+    // NOTE: each accumulator keeps up to heat.eval.maxExactPixels keys (4 bytes each) before switching to its
+    // histogram, so a large grid on a large split can hold K × 40 MB at the default; lower that setting if needed.
     const accumulators = plans.map((p, i) => new MetricAccumulator(configurationLabel(p.configuration, result.varied) || `configuration ${i + 1}`, { maxExactPixels }));
     const normalizers = plans.map((p) => new ScoreNormalizer({
       mode: p.configuration.normalization, alpha: p.configuration.alpha,
