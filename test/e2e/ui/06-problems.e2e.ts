@@ -23,6 +23,7 @@ describe('Problems panel', () => {
     const status = await problemCounts(page);
     console.log(`      Problems badge ${shown}; status bar "${status.label}"`);
     assert.equal(shown, total, 'the Problems panel badge counts every placed diagnostic');
+    assert.equal(status.errors + status.warnings + status.infos, total, 'the status bar adds up to the placed diagnostics');
     assert.equal(status.errors > 0, failed > 0, 'errors shown exactly when checks failed');
     assert.equal(status.warnings > 0, warnings > 0, 'warnings shown exactly when checks warned');
     assert.ok(passed + warnings + failed > 0);

@@ -16,17 +16,21 @@ describe('sample workspace', () => {
     await input.fill(`${parent}/`);
     await page.waitForTimeout(800);
     await page.keyboard.press('Enter');
-    const ok = page.locator('.quick-input-widget .monaco-button', { hasText: 'Copy Sample Here' }).first();
-    if (await ok.isVisible().catch(() => false)) await ok.click();
-
     const copy = path.join(parent, 'heat-sample');
+    const reopened = (url: URL) => decodeURIComponent(url.toString()).includes(copy);
+    // Enter on a folder path usually accepts it; when the dialog only moved into the folder, press its button
+    const moved = await page.waitForURL(reopened, { timeout: 8_000 }).then(() => true, () => false);
+    if (!moved) {
+      await page.locator('.quick-input-widget .monaco-button', { hasText: 'Copy Sample Here' }).first().click({ timeout: 10_000 });
+    }
+
     const end = Date.now() + 60_000;
     while (!existsSync(path.join(copy, '.vscode', 'settings.json')) && Date.now() < end) await page.waitForTimeout(500);
     assert.ok(existsSync(path.join(copy, 'model.onnx')), `the sample was not copied to ${copy}`);
     assert.ok(existsSync(path.join(copy, '.vscode', 'settings.json')), 'the copy lacks its settings');
     assert.ok(!existsSync(path.join(copy, 'tools')) && !existsSync(path.join(parent, 'tools')), 'the sample tools were copied');
 
-    await page.waitForURL((url) => decodeURIComponent(url.toString()).includes(copy), { timeout: 60_000 });
+    await page.waitForURL(reopened, { timeout: 60_000 });
     await page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: 'train' }).first().waitFor({ timeout: 60_000 });
     await screenshot(page, 'ui-07-sample-workspace');
   });

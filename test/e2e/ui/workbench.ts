@@ -136,8 +136,9 @@ export async function problemCounts(page: Page): Promise<{ errors: number; warni
   const item = page.locator('#status\\.problems');
   await item.waitFor({ timeout: 30_000 });
   const label = (await item.getAttribute('aria-label')) ?? (await item.innerText());
-  const count = (word: RegExp) => Number(label.match(word)?.[1] ?? 0);
-  return { errors: count(/(\d+)\s+errors?/i), warnings: count(/(\d+)\s+warnings?/i), infos: count(/(\d+)\s+infos?/i), label };
+  // the label reads "Errors: 2, Warnings: 3, Infos: 5" (older builds: "2 errors, 3 warnings")
+  const count = (word: string) => Number(label.match(new RegExp(`${word}s?:\\s*(\\d+)`, 'i'))?.[1] ?? label.match(new RegExp(`(\\d+)\\s+${word}s?`, 'i'))?.[1] ?? 0);
+  return { errors: count('error'), warnings: count('warning'), infos: count('info'), label };
 }
 
 /** Text of the notifications currently shown (toasts), for error checks. */
