@@ -13,7 +13,7 @@ const SAMPLE = path.join(REPO, 'samples', 'street');
 const CLI = path.join(REPO, 'dist', 'cli.js');
 
 /** A 3-class "segmentation model" whose logits are built from the image by `logits`. */
-function tinyModel(dir: string, name: string, logits: (g: GraphBuilder, x: string) => string, dtype = ElemType.FLOAT): string {
+function tinyModel(dir: string, name: string, logits: (g: GraphBuilder, x: string) => string, dtype: number = ElemType.FLOAT): string {
   const g = new GraphBuilder('');
   const x = g.input('image', ElemType.FLOAT, [1, 3, 8, 8]);
   const out = g.alias(logits(g, x), 'logits');
