@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import type { JobOptions, StatsOptions } from '../api';
 import { get, type HeatConfig } from '../config';
-import { IGNORE, labelMappingFromConfig, listSplit, loadLabel, type LabelMapping } from '../data';
+import { IGNORE, labelMappingFromConfig, listImages, listSplit, loadLabel, presetOf, type LabelMapping, type Sample } from '../data';
 import { HeatError, throwIfCancelled } from '../errors';
 import { noProgress, silentLogger } from '../log';
 import {
@@ -69,7 +69,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
     throw new HeatError(`Shard ${shard[0]}/${shard[1]} is out of range.`, 'Use --shard i/N with 0 ≤ i < N, for example --shard 0/4 … --shard 3/4.');
   }
 
-  const all = await listSplit(config, split, { requireLabels: labelSource === 'groundTruth' });
+  const all = await listSamples(config, split, labelSource);
   if (all.length === 0) {
     throw new HeatError(`heat.data.${split}.images is empty, so there are no images for statistics.`,
       `Set heat.data.${split}.images to a glob of in-distribution images${labelSource === 'groundTruth' ? ` and heat.data.${split}.labels to their labels` : ''}.`,
@@ -176,6 +176,18 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
   }
   const result = await finishStatistics(moments, maxLogit, metadata, out, options, warnings);
   return { ...base, ...result, seconds: { pass: passSeconds, finalize: result.finalizeSeconds, total: (performance.now() - started) / 1000 } };
+}
+
+/**
+ * Lists the split's images, with their label files for ground-truth statistics. Prediction statistics read no
+ * label file, so a preset's pairing is not applied (and missing label files are no error).
+ */
+async function listSamples(config: HeatConfig, split: 'train' | 'val', labelSource: 'groundTruth' | 'prediction'): Promise<Sample[]> {
+  if (labelSource === 'groundTruth') return listSplit(config, split, { requireLabels: true });
+  const key = `heat.data.${split}.images`;
+  const setting = get<string>(config, key);
+  if (setting === '') return [];
+  return (await listImages(setting, key, presetOf(config))).map((image) => ({ image }));
 }
 
 /** Merges shard files exactly (the pairwise update) and writes the finalised statistics to `out`. */

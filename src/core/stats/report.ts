@@ -11,7 +11,7 @@ export function formatStatisticsReport(report: StatisticsReport): string[] {
     `${report.executionProvider ? `, provider ${report.executionProvider}` : ''}`);
   if (report.cells) {
     const c = report.cells;
-    lines.push(`  feature cells: ${c.used} used; left out ${c.mixed} mixed or low-confidence, ${c.ignore} void, ${c.anomaly} anomaly, ${c.unknown} outside the classes`);
+    lines.push(`  feature cells: ${c.used} used; left out ${c.mixed} mixed${report.labelSource === 'prediction' ? ' or low-confidence' : ''}, ${c.ignore} void, ${c.anomaly} anomaly, ${c.unknown} outside the classes`);
   }
   lines.push('  cells per class:');
   for (const { id, name, cells } of report.counts) lines.push(`    ${String(id).padStart(3)} ${name.padEnd(16)} ${cells}${cells === 0 ? '  (empty, left out)' : ''}`);
