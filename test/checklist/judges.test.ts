@@ -135,7 +135,7 @@ describe('checklist phase 2: statistics', () => {
     const result = judgeCovariance(s, 'tied', undefined);
     assert.equal(result.status, 'warn', result.evidence);
     assert.match(result.evidence, /smallest eigenvalue 1\.00e-4/);
-    assert.match(result.evidence, /up to 2 zero eigenvalues/);
+    assert.match(result.evidence, /up to 2 zero eigenvalue\(s\)/);
   });
 
   it('covariance: a negative smallest eigenvalue fails, a well-conditioned one passes', () => {
@@ -293,6 +293,11 @@ describe('checklist phase 5: combination and normalization', () => {
     assert.equal(result.status, 'warn');
     assert.match(result.evidence, /energy 95\.0 %/);
     assert.deepEqual([result.fix?.setting, result.fix?.value], ['heat.score.combination', 'standardized']);
+    // With z-scored terms the contribution decides: every z-term is 0 except spatial's at 5 of 20 pixels, so energy takes 75 % by ties.
+    const zeroTerms = { energy: new Float32Array(n), mahalanobis: new Float32Array(n), spatial: new Float32Array(n) };
+    zeroTerms.spatial.fill(1, 0, 5);
+    const standardized = judgeDominance([{ weights: { energy, mahalanobis: other, spatial }, scores: zeroTerms }], 'standardized');
+    assert.equal(standardized.status, 'pass', standardized.evidence);
   });
 });
 

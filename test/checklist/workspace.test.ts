@@ -98,6 +98,13 @@ describe('checklist on the sample workspace', function () {
     assert.deepEqual(phase3.map((r) => r.status), ['skip', 'skip', 'skip', 'skip', 'skip']);
   });
 
+  it('standardized combination: phase 5 measures the z-scored HEAT', async () => {
+    const standardized = withOverrides(config, { 'heat.score.combination': 'standardized' });
+    const phase5 = await runChecklist(standardized, { phase: 5, images: 3 });
+    assert.deepEqual(phase5.filter((r) => r.status === 'fail').map((r) => r.evidence), []);
+    assert.match(phase5.find((r) => r.id === 'phase5.dominance')!.evidence, /\|w·z\| \(standardized\)/);
+  });
+
   it('cancel: an aborted signal stops the run with CancelledError', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -11,11 +11,15 @@ import type { JobOptions } from '../api';
 import { get, type HeatConfig, type SplitName } from '../config';
 import { HeatError, throwIfCancelled } from '../errors';
 import { labelMappingFromConfig, listSplit, loadLabel, type LabelImage, type Sample } from '../data';
-import { buildHeatHead, type CovarianceMode, type HeatComponent, type Padding, type SpatialMethod } from '../heat';
+import {
+  buildHeatHead, type CombinationMode, type ComponentStandardization, type CovarianceMode, type HeatComponent, type Padding, type SpatialMethod,
+} from '../heat';
 import { noProgress, silentLogger, type Logger, type Progress } from '../log';
 import { createSession, type ProviderSetting } from '../model';
 import { evaluate, type EvaluationResult } from '../pipeline/evaluate';
+import { resizeBilinear } from '../pipeline/resize';
 import { HeatSession, type ImageRun } from '../pipeline/session';
+import { combineStandardized, KnownMoments } from '../sweep/combine';
 import { loadStatistics, readStatistics } from '../stats/file';
 import type { FeatureGrid } from '../stats/accumulator';
 import { StatisticsModel } from '../stats/model';
@@ -41,6 +45,10 @@ export interface SessionRuns {
   classCount: number;
   /** Components combined into `heat` by the configured variant. */
   components: HeatComponent[];
+  /** Configured combination; 'standardized' and 'equal' are applied on the host, as the sweep does. */
+  combination: CombinationMode;
+  /** Z-score constants of each component from the known pixels of the sampled images ('standardized', 'equal'). */
+  standardization?: Partial<Record<HeatComponent, ComponentStandardization>>;
   /** Set when the statistics file could not be used, so the session was opened without it. */
   statisticsError?: string;
   notes: string[];
@@ -147,16 +155,19 @@ export class Measurements {
   sessionRuns(): Promise<SessionRuns> {
     return this.once('sessionRuns', async () => {
       const samples = await this.samples();
+      const combination = get<CombinationMode>(this.config, 'heat.score.combination');
+      // The head computes the reliability combination; the z-scored modes are applied below on the host.
+      const variants = [{ suffix: '', combination: 'reliability' as const }];
       let session: HeatSession;
       let statisticsError: string | undefined;
       try {
-        session = await HeatSession.open(this.config, { log: this.log });
+        session = await HeatSession.open(this.config, { log: this.log, variants });
       } catch (error) {
-        if (get<string>(this.config, 'heat.statistics.path') === '' || !(error instanceof HeatError)) throw error;
+        if (!isStatisticsError(error, get<string>(this.config, 'heat.statistics.path'))) throw error;
         // The statistics are checked in phase 2; the other phases still measure without them.
-        statisticsError = error.message;
-        this.log.warn(`Checklist: scoring without statistics: ${error.message}`);
-        session = await HeatSession.open(this.config, { log: this.log, withoutStatistics: true });
+        statisticsError = (error as HeatError).message;
+        this.log.warn(`Checklist: scoring without statistics: ${statisticsError}`);
+        session = await HeatSession.open(this.config, { log: this.log, variants, withoutStatistics: true });
       }
       try {
         const mapping = labelMappingFromConfig(this.config, session.classCount);
@@ -178,10 +189,11 @@ export class Measurements {
           runs.push({ sample, split, run, label });
         }
         this.progress.report(samples.length, samples.length, 'Checklist: scoring sample images');
-        const variant = session.head.variants[0];
+        const components = session.head.variants[0].components;
+        const standardization = combination === 'reliability' ? undefined : applyStandardized(runs, components, combination);
         return {
           runs, executionProvider: session.executionProvider, logitsTensor: session.logitsTensor, classCount: session.classCount,
-          components: variant.components, statisticsError, notes: session.notes, labelErrors,
+          components, combination, standardization, statisticsError, notes: session.notes, labelErrors,
         };
       } finally {
         await session.release();
@@ -268,6 +280,46 @@ export class Measurements {
       get<SpatialMethod>(this.config, 'heat.score.spatialMethod'), this.log,
     ));
   }
+}
+
+/** Whether a session failed to open because of its statistics file (missing, unreadable or for another model). */
+function isStatisticsError(error: unknown, statisticsPath: string): boolean {
+  if (!(error instanceof HeatError) || statisticsPath === '') return false;
+  return error.subject === statisticsPath || error.subject === 'heat.statistics.path' || error.message.includes(statisticsPath);
+}
+
+/**
+ * Replaces each run's `heat` map by the z-scored combination of the configured mode (and, for 'equal', the
+ * weight maps by 1/n), with each component's mean and std over the known pixels of the sampled images, as
+ * the sweep computes them over its split. Images without labels contribute all their pixels.
+ */
+function applyStandardized(runs: SampledRun[], components: readonly HeatComponent[], combination: CombinationMode): Partial<Record<HeatComponent, ComponentStandardization>> {
+  const moments = new Map(components.map((c) => [c, new KnownMoments()]));
+  for (const { run, label } of runs) {
+    for (const c of components) {
+      const map = run.maps.get(c) as Float32Array;
+      if (label) moments.get(c)!.add(resizeBilinear(map, run.height, run.width, label.height, label.width), label.anomaly);
+      else moments.get(c)!.add(map, new Uint8Array(map.length));
+    }
+  }
+  const z: Partial<Record<HeatComponent, ComponentStandardization>> = {};
+  for (const c of components) {
+    const { mean, std } = moments.get(c)!.result;
+    if (!(std > 0)) {
+      throw new HeatError(`Component "${c}" has std ${std} over the known pixels of ${runs.length} sampled images, so it cannot be z-scored.`,
+        'Check the labels of the validation split, or set heat.score.combination to "reliability".', 'heat.score.combination');
+    }
+    z[c] = { mean, std };
+  }
+  for (const { run } of runs) {
+    const scores = Object.fromEntries(components.map((c) => [c, run.maps.get(c) as Float32Array]));
+    if (combination === 'equal') {
+      for (const c of components) run.maps.set(`weight_${c}`, new Float32Array(run.height * run.width).fill(1 / components.length));
+    }
+    const weights = combination === 'equal' ? undefined : Object.fromEntries(components.map((c) => [c, run.maps.get(`weight_${c}`) as Float32Array]));
+    run.maps.set('heat', combineStandardized(scores, weights, components, z));
+  }
+  return z;
 }
 
 /** `count` items spread evenly over `items`, first and last included. */

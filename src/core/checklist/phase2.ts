@@ -92,7 +92,7 @@ export function judgeCovariance(stats: ClassStatistics, covariance: string, repo
   const what = covariance === 'classwise' ? `${used.length} class-wise covariances` : `the tied covariance (D = ${stats.dim})`;
   const evidence = `For ${what} after adding ε = ${num(smallest.epsilon)}: smallest eigenvalue ${num(smallest.smallestEigenvalue)} (${smallest.name}), ` +
     `largest condition number ${num(worst.conditionNumber)} (${worst.name})` +
-    `${deficient.length > 0 ? `; ${deficient.length} rank-deficient before regularisation (up to ${Math.max(...deficient.map((r) => r.nullDimensions))} zero eigenvalues)` : ''}`;
+    `${deficient.length > 0 ? `; ${deficient.length} rank-deficient before regularisation (up to ${Math.max(...deficient.map((r) => r.nullDimensions))} zero eigenvalue(s))` : ''}`;
   if (!(smallest.smallestEigenvalue > 0) || !Number.isFinite(worst.conditionNumber)) {
     return fail(`${evidence}, so it is not positive definite.`, {
       settings: ['heat.statistics.regularization'],

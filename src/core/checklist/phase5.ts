@@ -157,9 +157,11 @@ export const DOMINANCE = 0.9;
 
 /**
  * Judges dominance: the share of pixels where each component has the largest weight (as the viewer shows),
- * and the share where it has the largest contribution |w_i·s_i| to HEAT.
+ * and the share where it has the largest contribution |w_i·s_i| to HEAT (s_i z-scored in the 'standardized'
+ * and 'equal' modes). With 'reliability' either share above 90 % warns; with the z-scored modes the
+ * contribution share decides, since they already correct the components' scales.
  */
-export function judgeDominance(images: readonly CombinationInput[]): CheckOutcome {
+export function judgeDominance(images: readonly CombinationInput[], combination = 'reliability'): CheckOutcome {
   const byWeight: Record<Component, number> = { energy: 0, mahalanobis: 0, spatial: 0 };
   const byTerm: Record<Component, number> = { energy: 0, mahalanobis: 0, spatial: 0 };
   let pixels = 0;
@@ -186,26 +188,33 @@ export function judgeDominance(images: readonly CombinationInput[]): CheckOutcom
   }
   if (pixels === 0) return skip('No weight map was produced.');
   const list = (counts: Record<Component, number>) => COMPONENTS.map((c) => `${c} ${pct(counts[c] / pixels)}`).join(', ');
-  const evidence = `Largest weight: ${list(byWeight)}; largest contribution |w·s|: ${list(byTerm)} (${pixels} pixels)`;
-  const top = COMPONENTS.find((c) => byWeight[c] / pixels > DOMINANCE) ?? COMPONENTS.find((c) => byTerm[c] / pixels > DOMINANCE);
+  const reliability = combination === 'reliability';
+  const evidence = `Largest weight: ${list(byWeight)}; largest contribution |w·${reliability ? 's' : 'z'}| (${combination}): ${list(byTerm)} (${pixels} pixels)`;
+  const byContribution = COMPONENTS.find((c) => byTerm[c] / pixels > DOMINANCE);
+  const top = reliability ? COMPONENTS.find((c) => byWeight[c] / pixels > DOMINANCE) ?? byContribution : byContribution;
   if (top) {
-    return warn(`${evidence}; ${top} dominates, so HEAT behaves like ${top} alone.`, {
-      fix: { description: 'Z-score each component on known validation pixels before weighting.', setting: 'heat.score.combination', value: 'standardized' },
-    });
+    const fix = reliability
+      ? { description: 'Z-score each component on known validation pixels before weighting.', setting: 'heat.score.combination', value: 'standardized' }
+      : combination === 'standardized'
+        ? { description: 'Give the z-scored components equal weights.', setting: 'heat.score.combination', value: 'equal' }
+        : undefined;
+    return warn(`${evidence}; ${top} dominates, so HEAT behaves like ${top} alone.`, fix ? { fix } : {});
   }
   return pass(`${evidence}; no component takes more than ${pct(DOMINANCE)}.`);
 }
 
+/** Weights, combined terms and HEAT of each sampled image; terms are z-scores in the 'standardized' and 'equal' modes. */
 async function combinationInputs(m: Parameters<CheckDefinition['run']>[0]): Promise<CombinationInput[]> {
-  const { runs, components } = await m.sessionRuns();
+  const { runs, components, standardization } = await m.sessionRuns();
   return runs.map(({ run }) => {
     const weights: CombinationInput['weights'] = {};
     const scores: CombinationInput['scores'] = {};
     for (const c of components) {
       const w = run.maps.get(`weight_${c}`);
       const s = run.maps.get(c);
+      const z = standardization?.[c];
       if (w) weights[c] = w;
-      if (s) scores[c] = s;
+      if (s) scores[c] = z ? s.map((v) => (v - z.mean) / z.std) : s;
     }
     return { weights, scores, heat: run.maps.get('heat') };
   });
@@ -251,7 +260,8 @@ export const PHASE5_CHECKS: CheckDefinition[] = [
     title: 'No component dominates the combination (share of pixels per component)',
     settings: ['heat.score.combination', 'heat.score.components'],
     async run(m) {
-      return judgeDominance(await combinationInputs(m));
+      const { combination } = await m.sessionRuns();
+      return judgeDominance(await combinationInputs(m), combination);
     },
   },
 ];

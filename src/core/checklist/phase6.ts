@@ -16,7 +16,7 @@ export function judgeComponents(configured: readonly HeatComponent[], combined: 
   const weights = combined.map((c) => `${c} ${meanWeights[c] === undefined ? 'n/a' : num(meanWeights[c] as number)}`).join(', ');
   const evidence = `Configured ${configured.join(' + ')}; combined ${combined.join(' + ')}; mean weights ${weights}`;
   if (missing.length > 0) {
-    return warn(`${evidence}; ${missing.join(', ')} left out${whyMissing ? `: ${whyMissing}` : ''}.`, {
+    return warn(`${evidence}; ${missing.join(', ')} left out${whyMissing ? `: ${whyMissing.replace(/\.$/, '')}` : ''}.`, {
       settings: ['heat.statistics.path'],
       fix: missing.includes('mahalanobis') ? { description: 'Compute the class statistics so Mahalanobis can be combined.', command: 'heat.computeStatistics' } : undefined,
     });
