@@ -228,8 +228,9 @@ function toInt32(tensor: ort.Tensor): Int32Array {
 }
 
 /**
- * Energy is −T·logsumexp(z/T), so it is non-finite exactly where a logit is NaN or infinite; checking the energy
- * map finds bad logits without copying the logits tensor back from the session.
+ * Energy is −T·logsumexp(z/T), so it is non-finite where a logit is NaN or +Inf; checking the energy map finds
+ * such logits without copying the logits tensor back from the session. A −Inf logit (a class with zero
+ * probability) leaves the energy finite and is accepted.
  */
 function checkFiniteEnergy(maps: Map<string, Float32Array>, file: string, logitsTensor: string): void {
   for (const [name, data] of maps) {
