@@ -24,7 +24,6 @@ function receive(message: HostToSweep): void {
     case 'started': title = message.title; keys = [...message.keys]; break;
     case 'row':
       rows.push(message.row);
-      for (const key of Object.keys(message.row.config)) if (!keys.includes(key)) keys.push(key);
       break;
     case 'finished': state = message.error ?? 'finished'; break;
   }
@@ -50,8 +49,16 @@ function bestIndex(): number {
   return best;
 }
 
+/** Columns: the grid's keys plus every configuration key whose value differs between rows. */
+function columns(): string[] {
+  const all = new Set(rows.flatMap((r) => Object.keys(r.config)));
+  const varied = [...all].filter((k) => new Set(rows.map((r) => JSON.stringify(r.config[k]))).size > 1);
+  return [...new Set([...keys, ...varied])];
+}
+
 function render(): void {
   const best = bestIndex();
+  const shown = columns();
   const order = rows.map((_, i) => i).sort((i, j) => {
     const c = compare(value(rows[i], sortKey), value(rows[j], sortKey));
     return descending ? -c : c;
@@ -71,7 +78,7 @@ function render(): void {
     const apply = h('vscode-button', { secondary: true, 'data-apply': i, title: 'Write these values to the workspace settings' }, 'Apply');
     apply.addEventListener('click', () => host.post({ type: 'apply', config: row.config }));
     return h('tr', { 'data-row': i, class: i === best ? 'best' : undefined },
-      ...keys.map((k) => h('td', {}, JSON.stringify(row.config[k]) ?? '')),
+      ...shown.map((k) => h('td', {}, JSON.stringify(row.config[k]) ?? '')),
       ...METRICS.map((m) => { const v = m.get(row); return h('td', { class: 'number' }, v === null ? 'n/a' : v.toFixed(4)); }),
       h('td', {}, i === best ? h('span', { class: 'best-mark', title: 'Best pooled AUPR' }, '★ best') : ''), h('td', {}, apply));
   });
@@ -79,7 +86,7 @@ function render(): void {
     h('h1', {}, title),
     h('p', { id: 'sweep-state', role: 'status' }, `${rows.length} configurations · ${state}`),
     h('table', { id: 'sweep-table' },
-      h('thead', {}, h('tr', {}, ...keys.map((k) => header(k, k)), ...METRICS.map((m) => header(m.key, m.label)), h('th', {}, ''), h('th', {}, ''))),
+      h('thead', {}, h('tr', {}, ...shown.map((k) => header(k, k)), ...METRICS.map((m) => header(m.key, m.label)), h('th', {}, ''), h('th', {}, ''))),
       h('tbody', {}, ...body)),
   );
 }

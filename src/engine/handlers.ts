@@ -1,5 +1,5 @@
 /**
- * Binds each engine job to the core function that does it. Core functions take the validated config and
+ * Binds each engine job to the core function that runs it. Core functions take the validated config and
  * JobOptions (log, progress, signal) and do not depend on processes.
  * This file adds what the engine process needs around them: scoring sessions cached per configuration,
  * the provider report and streamed sweep rows.
@@ -7,12 +7,14 @@
 import { createHash } from 'node:crypto';
 import type { HeatConfig } from '../core/config';
 import { HeatError } from '../core/errors';
+import { runChecklist } from '../core/checklist';
 import type { Logger } from '../core/log';
 import { listTensors, loadModel } from '../core/model';
 import { evaluate } from '../core/pipeline/evaluate';
 import { scoreImages } from '../core/pipeline/score';
 import { HeatSession } from '../core/pipeline/session';
 import { computeStatistics } from '../core/stats';
+import { runAblation, runSweep } from '../core/sweep';
 import { attachGroundTruth } from './groundTruth';
 import type { EngineHandlers, JobContext } from './server';
 
@@ -76,14 +78,17 @@ export function createHandlers(): EngineHandlers {
       if (!file) throw new HeatError('No model to inspect: heat.model.path is empty.', 'Set heat.model.path to your ONNX model.', 'heat.model.path');
       return listTensors(await loadModel(file), { log: context.log });
     },
-    sweep: async () => { throw notBuilt('Run Sweep'); },
-    ablation: async () => { throw notBuilt('Run Ablation'); },
-    checklist: async () => { throw notBuilt('Run Validation Checklist'); },
+    async sweep(config, job, context) {
+      const result = await runSweep(config, job.grid, { ...jobOptions(context), outDir: job.outDir, onRow: context.onRow });
+      context.setProvider(result.executionProvider);
+      return result;
+    },
+    async ablation(config, job, context) {
+      const result = await runAblation(config, job.ablation, { ...jobOptions(context), outDir: job.outDir, onRow: context.onRow });
+      context.setProvider(result.executionProvider);
+      return result;
+    },
+    checklist: (config, job, context) => runChecklist(config, { ...jobOptions(context), phase: job.phase }),
     invalidate: () => { void sessions.clear(); },
   };
-}
-
-/** Error for a job whose core module is missing from this build, raised instead of pretending to run. */
-function notBuilt(command: string): HeatError {
-  return new HeatError(`${command} is not available in this engine build: its core module is missing.`, 'Update HEAT Lens, or use the heat-lens command line.');
 }

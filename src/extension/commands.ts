@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SweepRow, TensorInfo } from '../core/api';
+import type { SweepResult } from '../core/sweep';
 import { ABLATION_KINDS, AblationKind } from '../protocol/engine';
 import { HeatSession, RunRecord } from './session';
 import { activeFolder, readConfig, writeSetting } from './settings';
@@ -126,8 +127,9 @@ async function runSweep(session: HeatSession): Promise<void> {
     if (choice) void vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', 'heat.sweep.grid');
     return;
   }
-  await streamRows(session, 'sweep', 'Run Sweep', Object.keys(grid), (onRow) =>
-    session.run('Run Sweep', { kind: 'sweep', grid, outDir: session.runFolder('sweep') }, { onRow }, config));
+  const outDir = session.runFolder('sweep');
+  await streamRows(session, 'sweep', 'Run Sweep', Object.keys(grid), outDir, (onRow) =>
+    session.run('Run Sweep', { kind: 'sweep', grid, outDir }, { onRow }, config));
 }
 
 async function runAblation(session: HeatSession, requested?: AblationKind): Promise<void> {
@@ -138,19 +140,26 @@ async function runAblation(session: HeatSession, requested?: AblationKind): Prom
   };
   const kind = requested ?? (await vscode.window.showQuickPick(ABLATION_KINDS.map((k) => ({ label: k, detail: descriptions[k] })), { title: 'HEAT: Run Ablation' }))?.label as AblationKind | undefined;
   if (!kind) return;
-  await streamRows(session, 'ablation', `Ablation: ${kind}`, [], (onRow) =>
-    session.run(`Ablation: ${kind}`, { kind: 'ablation', ablation: kind, outDir: session.runFolder(`ablation-${kind}`) }, { onRow }));
+  const outDir = session.runFolder(`ablation-${kind}`);
+  await streamRows(session, 'ablation', `Ablation: ${kind}`, [], outDir, (onRow) =>
+    session.run(`Ablation: ${kind}`, { kind: 'ablation', ablation: kind, outDir }, { onRow }));
 }
 
 /** Opens the sweep panel, fills it row by row while the job runs, and records the run. */
-async function streamRows(session: HeatSession, kind: 'sweep' | 'ablation', title: string, keys: string[], start: (onRow: (row: SweepRow) => void) => Promise<unknown>): Promise<void> {
+async function streamRows(
+  session: HeatSession, kind: 'sweep' | 'ablation', title: string, keys: string[], outDir: string | undefined,
+  start: (onRow: (row: SweepRow) => void) => Promise<SweepResult | undefined>,
+): Promise<void> {
   const panel = SweepPanel.show(session, title, keys);
   const rows: SweepRow[] = [];
   const result = await start((row) => { rows.push(row); panel.addRow(row); });
   panel.finish(result === undefined ? 'Stopped before the end (cancelled or failed; see the log).' : undefined);
   if (result === undefined && rows.length === 0) return;
   const best = bestRow(rows);
-  session.recordRun({ kind, label: `${title}${best ? ` (best AUPR ${fmt(best.metrics.pooled.aupr.value)})` : ''}`, time: new Date().toISOString(), folder: outDirOf(result), methods: [], rows, keys });
+  if (result) session.log.info(`${title}: ${result.rows.length} of ${result.configurationCount} configurations on ${result.images} ${result.split} images with ${result.forwardPasses} forward passes.`);
+  if (best) session.log.info(`${title}: best pooled AUPR ${fmt(best.metrics.pooled.aupr.value)} with ${JSON.stringify(best.config)}.`);
+  const label = `${title}${best ? ` (best AUPR ${fmt(best.metrics.pooled.aupr.value)})` : ''}`;
+  session.recordRun({ kind, label, time: new Date().toISOString(), folder: outDir, methods: [], rows, keys });
 }
 
 async function runChecklist(session: HeatSession, phase?: number): Promise<void> {
@@ -237,11 +246,6 @@ async function applySetting(session: HeatSession, key: string, value: unknown): 
 
 function readConfigOrReport(session: HeatSession, title: string) {
   try { return readConfig(); } catch (error) { session.reportError(title, error); return undefined; }
-}
-
-function outDirOf(result: unknown): string | undefined {
-  const value = (result as { outDir?: unknown } | null)?.outDir;
-  return typeof value === 'string' ? value : undefined;
 }
 
 /** Returns the row with the highest pooled AUPR. */

@@ -4,7 +4,7 @@ import type { SweepRow } from '../core/api';
 import { settingSpec } from '../core/config';
 import type { HostToSweep, SweepToHost } from '../protocol/webview';
 import type { HeatSession } from './session';
-import { writeSetting } from './settings';
+import { readConfig, writeSetting } from './settings';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** Maps a sweep grid key (temperature, covariance, …) to the heat.* setting it varies. */
@@ -56,10 +56,16 @@ export class SweepPanel {
       for (const queued of this.queue.splice(0)) void this.panel.webview.postMessage(queued);
       return;
     }
+    const current = readConfig();
     const applied: string[] = [];
     for (const [key, value] of Object.entries(message.config)) {
       const setting = GRID_KEY_SETTINGS[key] ?? (key.startsWith('heat.') ? key : undefined);
-      if (!setting || !settingSpec(setting)) { this.session.log.warn(`Sweep key ${key} has no matching heat.* setting; not applied.`); continue; }
+      if (!setting || !settingSpec(setting)) {
+        this.session.log.warn(`Sweep key ${key} has no matching heat.* setting; not applied.`);
+        continue;
+      }
+      // Only values that differ are written, so settings.json gains no copies of defaults.
+      if (JSON.stringify(current[setting]) === JSON.stringify(value)) continue;
       await writeSetting(setting, value);
       applied.push(`${setting} = ${JSON.stringify(value)}`);
     }

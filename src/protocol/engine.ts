@@ -7,9 +7,10 @@ import type { CheckResult, ModelInspection, ScoredImage, ScoreFailure, SweepRow 
 import type { HeatConfig } from '../core/config';
 import type { EvaluationResult } from '../core/pipeline/evaluate';
 import type { StatisticsReport } from '../core/stats';
+import type { AblationKind, SweepResult } from '../core/sweep';
 
+export type { AblationKind };
 /** Ablations the engine can run: which part of the method is switched off or varied. */
-export type AblationKind = 'components' | 'normalization' | 'layers';
 export const ABLATION_KINDS: readonly AblationKind[] = ['components', 'normalization', 'layers'];
 
 /** One unit of work, tagged by `kind`. */
@@ -29,8 +30,8 @@ export interface JobResults {
   score: { results: ScoredImage[]; failures: ScoreFailure[] };
   statistics: StatisticsReport;
   evaluate: EvaluationResult;
-  sweep: unknown;
-  ablation: unknown;
+  sweep: SweepResult;
+  ablation: SweepResult;
   checklist: CheckResult[];
   inspect: ModelInspection;
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { matchChecklist, parseChecklist, stem, tokens } from '../../src/extension/checklistMatch';
 import { CHECKS } from './fixtures/checks';
+import { CHECKS as CORE_CHECKS } from '../../src/core/checklist';
 
 const fixture = readFileSync(path.join(__dirname, 'fixtures', 'my-checklist.md'), 'utf8');
 const guidePath = path.resolve(__dirname, '..', '..', '..', 'shared', 'seed', 'HEAT-implementation-guide.md');
@@ -84,5 +85,29 @@ describe('checklist matching', () => {
     assert.equal(byText.get('Edge effects handled (padding)'), 'phase4.padding');
     assert.equal(byText.get('Distances are non-negative (verify sqrt operation)'), 'phase3.distance-nonnegative');
     assert.equal(byText.get('Weights sum to 1.0'), 'phase5.weights-sum');
+  });
+
+  it('core registry on the user guide: every line gets a check of its phase', function () {
+    if (!existsSync(guidePath)) {
+      console.log(`skipped: ${guidePath} is absent`);
+      this.skip();
+    }
+    const lines = parseChecklist(readFileSync(guidePath, 'utf8'));
+    const matches = matchChecklist(CORE_CHECKS, lines);
+    const unmatched = lines.filter((l) => !matches.some((m) => m.line === l)).map((l) => l.text);
+    assert.deepEqual(unmatched, []);
+    for (const m of matches) {
+      const check = CORE_CHECKS.find((c) => c.id === m.checkId)!;
+      assert.equal(check.phase, m.line.phase, `${m.line.text} → ${m.checkId}`);
+    }
+  });
+
+  it('core registry on the own-words fixture: padding and weight lines find their checks', () => {
+    const matches = matchChecklist(CORE_CHECKS, parseChecklist(fixture));
+    const byText = new Map(matches.map((m) => [m.line.text, m.checkId]));
+    assert.match(byText.get('Border/edge pixels are handled without padding artefacts') ?? '', /^phase4\.padding/);
+    assert.match(byText.get('Reliability weights sum to one') ?? '', /^phase5\.weights-sum/);
+    assert.match(byText.get('Covariance is invertible (positive definite)') ?? '', /^phase2\.covariance/);
+    assert.equal(byText.has('Order pizza for the demo'), false);
   });
 });

@@ -78,4 +78,24 @@ describe('engine process on the sample workspace', function () {
     assert.match(failures[0].error, /nope\.png/);
     await assert.rejects(engine.run(config, { kind: 'inspect', model: path.join(sample, 'missing.onnx') }), (e: EngineError) => /missing\.onnx/.test(e.message));
   });
+
+  it('sweep: rows stream live, one per configuration, before the result', async () => {
+    const config = await loadConfig(undefined, sample);
+    const rows: unknown[] = [];
+    const result = await engine.run(config, { kind: 'sweep', grid: { temperature: [1, 2] } }, { onRow: (row) => rows.push(row.config.temperature) });
+    assert.deepEqual([...rows].sort(), [1, 2]);
+    assert.equal(result.rows.length, 2);
+    assert.equal(result.forwardPasses, result.images, 'one forward pass per image for the whole grid');
+  });
+
+  it('checklist phase 4: results carry status, evidence and settings', async () => {
+    const config = await loadConfig(undefined, sample);
+    const results = await engine.run(config, { kind: 'checklist', phase: 4 });
+    assert.ok(results.length > 0);
+    for (const r of results) {
+      assert.equal(r.phase, 4);
+      assert.ok(['pass', 'warn', 'fail', 'skip'].includes(r.status), r.status);
+      assert.ok(r.evidence.length > 0, r.id);
+    }
+  });
 });
