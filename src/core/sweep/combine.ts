@@ -74,17 +74,24 @@ export function addDominance(
   counts: number[], scores: ComponentMaps, weights: ComponentMaps | undefined, components: readonly HeatComponent[],
   z?: Partial<Record<HeatComponent, ComponentStandardization>>,
 ): void {
-  const n = (scores[components[0]] as Float32Array).length;
+  // Hot loop over every pixel: component arrays and constants are hoisted out of the per-pixel work.
+  const terms = components.map((c) => scores[c] as Float32Array);
+  const weightMaps = weights ? components.map((c) => weights[c] as Float32Array) : undefined;
+  const means = components.map((c) => (z ? (z[c] as ComponentStandardization).mean : 0));
+  const scales = components.map((c) => (z ? 1 / (z[c] as ComponentStandardization).std : 1));
   const share = 1 / components.length;
+  const k = components.length;
+  const n = terms[0].length;
   for (let i = 0; i < n; i++) {
     let best = 0;
     let bestMagnitude = -1;
-    for (let k = 0; k < components.length; k++) {
-      const c = components[k];
-      let t = (scores[c] as Float32Array)[i];
-      if (z) t = (t - (z[c] as ComponentStandardization).mean) / (z[c] as ComponentStandardization).std;
-      const magnitude = Math.abs((weights ? (weights[c] as Float32Array)[i] : share) * t);
-      if (magnitude > bestMagnitude) { bestMagnitude = magnitude; best = k; }
+    for (let j = 0; j < k; j++) {
+      const weight = weightMaps ? weightMaps[j][i] : share;
+      const magnitude = Math.abs(weight * (terms[j][i] - means[j]) * scales[j]);
+      if (magnitude > bestMagnitude) {
+        bestMagnitude = magnitude;
+        best = j;
+      }
     }
     counts[best]++;
   }

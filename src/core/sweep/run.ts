@@ -163,6 +163,7 @@ export async function runConfigurations(config: HeatConfig, configurations: Swee
     }));
     const dominance = plans.map((_, i) => new Array<number>(used[i].length).fill(0));
     const zScored = plans.map((p) => p.configuration.combination !== 'reliability');
+    const dominanceOwner = plans.map((p, i) => plans.findIndex((q) => q.variant === p.variant && q.configuration.combination === p.configuration.combination));
 
     // Per variant needed by a z-scored configuration: moments of each component on known pixels, and stored maps.
     const zVariants = new Map<number, { group: number; suffix: string; components: HeatComponent[]; weights: boolean; moments: Map<HeatComponent, KnownMoments>; images: ComponentMaps[]; weightMaps: ComponentMaps[] }>();
@@ -213,7 +214,8 @@ export async function runConfigurations(config: HeatConfig, configurations: Swee
           scores[c] = mapOf(run.maps, group, c, suffix);
           weights[c] = mapOf(run.maps, group, `weight_${c}`, suffix);
         }
-        addDominance(dominance[i], scores, weights, used[i]);
+        // Configurations that differ only in host-side normalization share a variant, so its dominance is counted once.
+        if (dominanceOwner[i] === i) addDominance(dominance[i], scores, weights, used[i]);
         const normalized = normalizers[i].normalize(mapOf(run.maps, group, 'heat', suffix));
         accumulators[i].add(resizeBilinear(normalized, run.height, run.width, label.height, label.width), label.anomaly, sample.image);
       }
@@ -227,10 +229,11 @@ export async function runConfigurations(config: HeatConfig, configurations: Swee
     const finish = async (i: number, standardization?: Partial<Record<HeatComponent, ComponentStandardization>>) => {
       throwIfCancelled(options.signal, result.title);
       const evaluation = accumulators[i].finish();
-      const total = dominance[i].reduce((a, b) => a + b, 0);
+      const counts = dominance[dominanceOwner[i]];
+      const total = counts.reduce((a, b) => a + b, 0);
       const row: SweepConfigurationResult = {
         index: i, label: accumulators[i].method, configuration: plans[i].configuration, componentsUsed: used[i], metrics: evaluation.metrics,
-        dominance: Object.fromEntries(used[i].map((c, k) => [c, total > 0 ? dominance[i][k] / total : NaN])),
+        dominance: Object.fromEntries(used[i].map((c, k) => [c, total > 0 ? counts[k] / total : NaN])),
         standardization,
       };
       result.rows.push(row);
@@ -260,7 +263,7 @@ export async function runConfigurations(config: HeatConfig, configurations: Swee
       const standardized = plans[i].configuration.combination === 'standardized';
       for (let n = 0; n < labels.length; n++) {
         const weights = standardized ? v.weightMaps[n] : undefined;
-        addDominance(dominance[i], v.images[n], weights, used[i], z);
+        if (dominanceOwner[i] === i) addDominance(dominance[i], v.images[n], weights, used[i], z);
         const heat = combineStandardized(v.images[n], weights, used[i], z);
         const normalized = normalizers[i].normalize(heat);
         const label = labels[n];
