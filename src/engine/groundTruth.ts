@@ -1,7 +1,8 @@
 /**
- * Ground truth for the viewer: when a scored image belongs to a configured split with labels, its label is
- * loaded, mapped to anomaly (1), known (0) and void (255), and resized to the score maps' grid by nearest
- * neighbour, so that each map pixel keeps a label value that exists on disk.
+ * Ground truth for the viewer. When a scored image belongs to a configured split with labels, its label is
+ * loaded and mapped to anomaly (1), known (0) and void (255).
+ * The mask is resized to the score maps' grid by nearest neighbour, so every map pixel keeps a label value
+ * that exists in the file.
  */
 import * as path from 'node:path';
 import type { ScoredImage } from '../core/api';
