@@ -1,7 +1,7 @@
 /**
  * The per-phase validation checklist: one measured check per item of the guide's phase checklists.
- * `runChecklist` runs the checks of one phase or all of them, in order, sharing the expensive
- * measurements (measure.ts); each result carries numbers as evidence and the `heat.*` keys it concerns.
+ * `runChecklist` runs the checks of one phase or all of them, in order, and shares the expensive
+ * measurements between them (measure.ts). Each result carries numbers as evidence and the `heat.*` keys it concerns.
  */
 import type { CheckResult, JobOptions } from '../api';
 import type { HeatConfig } from '../config';
@@ -84,7 +84,9 @@ export function formatChecklist(results: readonly CheckResult[]): string {
     lines.push(`         ${r.evidence}`);
     if (r.settings.length > 0) lines.push(`         settings: ${r.settings.join(', ')}`);
     if (r.fix) {
-      const action = r.fix.setting ? `set ${r.fix.setting} to ${JSON.stringify(r.fix.value)}` : r.fix.command ? `run ${r.fix.command}` : '';
+      let action = '';
+      if (r.fix.setting) action = `set ${r.fix.setting} to ${JSON.stringify(r.fix.value)}`;
+      else if (r.fix.command) action = `run ${r.fix.command}`;
       lines.push(`         fix: ${r.fix.description}${action ? ` (${action})` : ''}`);
     }
   }

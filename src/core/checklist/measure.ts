@@ -1,9 +1,9 @@
 /**
- * The measurements the checks share, each computed at most once per checklist run and only when a
- * check asks for it: a scoring pass over a few images, one model run exposing the feature tensor, the
- * statistics file loaded against the current model, an evaluation of the labelled splits, and two small
- * head-graph probes (Mahalanobis on real features; spatial consistency on a uniform map).
- * A measurement that fails rejects for every check that needs it; each such check reports the error.
+ * Measurements the checks share. Each is computed at most once per checklist run, and only when a check
+ * requests it: a scoring pass over a few images, one model run exposing the feature tensor, the statistics
+ * file loaded against the current model, an evaluation of the labelled splits, and two small head-graph
+ * probes (Mahalanobis on real features, spatial consistency on a uniform map).
+ * A measurement that fails rejects for every check that needs it, and each such check reports the error.
  */
 import { promises as fs } from 'node:fs';
 import * as ort from 'onnxruntime-node';
@@ -72,7 +72,7 @@ export interface FeatureProbe {
 export interface StatisticsState {
   path: string;
   stats?: ClassStatistics;
-  /** Why the file is missing, unreadable or does not match the model. */
+  /** Reason the file is missing, unreadable or does not match the model. */
   error?: string;
   fileBytes?: number;
   /** Whether the file was checked against the current model's SHA-256, feature tensor, D and classes. */
@@ -134,7 +134,7 @@ export class Measurements {
     return found;
   }
 
-  /** Up to `images` images spread evenly over the validation split, topped up from the test split. */
+  /** Picks up to `images` images spread evenly over the validation split, topped up from the test split. */
   samples(): Promise<{ sample: Sample; split: SplitName }[]> {
     return this.once('samples', async () => {
       const chosen: { sample: Sample; split: SplitName }[] = [];
@@ -273,7 +273,7 @@ export class Measurements {
     });
   }
 
-  /** The configured spatial head on a 6 × 8 map whose softmax is [1, 0] everywhere (DESIGN.md, padding). */
+  /** Runs the configured spatial head on a 6 × 8 map whose softmax is [1, 0] everywhere; the right score is 0 at every cell. */
   uniformSpatialProbe(): Promise<UniformSpatialProbe> {
     return this.once('uniformSpatialProbe', () => probeUniformSpatial(
       get<number>(this.config, 'heat.score.kernelSize'), get<Padding>(this.config, 'heat.score.padding'),
@@ -282,15 +282,15 @@ export class Measurements {
   }
 }
 
-/** Whether a session failed to open because of its statistics file (missing, unreadable or for another model). */
+/** Tells whether a session failed to open because of its statistics file (missing, unreadable or for another model). */
 function isStatisticsError(error: unknown, statisticsPath: string): boolean {
   if (!(error instanceof HeatError) || statisticsPath === '') return false;
   return error.subject === statisticsPath || error.subject === 'heat.statistics.path' || error.message.includes(statisticsPath);
 }
 
 /**
- * Replaces each run's `heat` map by the z-scored combination of the configured mode (and, for 'equal', the
- * weight maps by 1/n), with each component's mean and std over the known pixels of the sampled images, as
+ * Replaces each run's `heat` map by the z-scored combination of the configured mode, and for 'equal' the
+ * weight maps by 1/n. Each component's mean and std come from the known pixels of the sampled images, as
  * the sweep computes them over its split. Images without labels contribute all their pixels.
  */
 function applyStandardized(runs: SampledRun[], components: readonly HeatComponent[], combination: CombinationMode): Partial<Record<HeatComponent, ComponentStandardization>> {
@@ -322,7 +322,7 @@ function applyStandardized(runs: SampledRun[], components: readonly HeatComponen
   return z;
 }
 
-/** `count` items spread evenly over `items`, first and last included. */
+/** Picks `count` items spread evenly over `items`, first and last included. */
 function spread<T>(items: readonly T[], count: number): T[] {
   if (count <= 0) return [];
   if (items.length <= count) return [...items];
@@ -330,7 +330,7 @@ function spread<T>(items: readonly T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / (count - 1))]);
 }
 
-/** Feature vector of cell `index` as float64, from either layout. */
+/** Reads the feature vector of cell `index` as float64, from either layout. */
 export function featureAt(grid: FeatureGrid, index: number): Float64Array {
   const d = grid.channels;
   const cells = grid.height * grid.width;
@@ -340,7 +340,7 @@ export function featureAt(grid: FeatureGrid, index: number): Float64Array {
 }
 
 /**
- * Direct float64 Mahalanobis distance of one feature vector to class `c`:
+ * Computes the float64 Mahalanobis distance of one feature vector to class `c`:
  * sqrt(max(0, (f − μ_c)ᵀ P (f − μ_c))) with the tied or class-wise precision P, or Σ_j ((f − μ_c)·v_j)²/λ_j
  * for the low-rank form. Written from the formula, independently of the head graph's expanded form.
  */
@@ -369,7 +369,7 @@ export function hostDistance(stats: ClassStatistics, covariance: CovarianceMode,
   return Math.sqrt(Math.max(0, squared));
 }
 
-/** Classes with training pixels, which enter the minimum. */
+/** Lists the classes with training pixels, which enter the minimum. */
 export function classesWithPixels(stats: ClassStatistics): number[] {
   const empty = new Set(stats.emptyClasses);
   const out: number[] = [];
@@ -377,7 +377,7 @@ export function classesWithPixels(stats: ClassStatistics): number[] {
   return out;
 }
 
-/** Feature grid as a [1, D, h, w] float32 array. */
+/** Converts a feature grid to a [1, D, h, w] float32 array. */
 function toNchw(grid: FeatureGrid): Float32Array {
   if (grid.layout === 'NCHW') return grid.data;
   const { channels: d, height: h, width: w } = grid;

@@ -1,8 +1,8 @@
 /**
  * Phase 1 — energy score and metrics. Energy E = −T·logsumexp(z/T), higher = more anomalous.
- * Since max z ≤ logsumexp(z/T)·T ≤ max z + T·ln C, every pixel must satisfy
- * −max z − T·ln C ≤ E ≤ −max z; the head's max-logit map holds −max z, so this bound checks the
- * energy map pixel by pixel without recomputing it.
+ * Since max z ≤ T·logsumexp(z/T) ≤ max z + T·ln C, every pixel must satisfy −max z − T·ln C ≤ E ≤ −max z.
+ * The head's max-logit map contains −max z, so this bound checks the energy map pixel by pixel without
+ * recomputing it.
  */
 import type { MethodMetrics } from '../api';
 import { get } from '../config';

@@ -133,7 +133,9 @@ export function judgeMemory(classCount: number, dim: number, covariance: string,
   const classwise = classCount * dim * dim * 8;
   const tied = dim * dim * 8;
   const lowrank = dim * Math.min(rank, dim) * 8;
-  const used = covariance === 'classwise' ? classwise : covariance === 'lowrank' ? lowrank : tied;
+  let used = tied;
+  if (covariance === 'classwise') used = classwise;
+  else if (covariance === 'lowrank') used = lowrank;
   const evidence = `C = ${classCount}, D = ${dim}: class-wise covariances take ${bytes(classwise)} (C·D²·8), tied ${bytes(tied)} (D²·8), low-rank ${bytes(lowrank)}, each again for the precisions; configured ${covariance}`;
   if (used > LARGE_COVARIANCE_BYTES) {
     return warn(`${evidence} — ${bytes(used)} is large.`, {

@@ -108,7 +108,9 @@ export const LARGE_HEAD_BYTES = 1024 ** 3;
 export function judgeHeadMemory(stats: ClassStatistics, covariance: string, classesUsed: number, cells: number, graphBytes: number | undefined): CheckOutcome {
   const d = stats.dim;
   const rank = stats.lowRank?.rank ?? d;
-  const constants = covariance === 'classwise' ? classesUsed * d * d * 4 : covariance === 'lowrank' ? rank * d * 4 : d * d * 4;
+  let constants = d * d * 4;
+  if (covariance === 'classwise') constants = classesUsed * d * d * 4;
+  else if (covariance === 'lowrank') constants = rank * d * 4;
   const perImage = cells * (d + classesUsed) * 4 * 2;
   const measured = graphBytes !== undefined ? `; the encoded head graph measures ${bytes(graphBytes)}` : '';
   const evidence = `Precision constants ${bytes(constants)} (${covariance}, float32), per-image buffers about ${bytes(perImage)} for ${cells} feature cells${measured}`;

@@ -102,12 +102,12 @@ function resizeNearestMask(label: LabelImage, height: number, width: number): Ui
   return out;
 }
 
-/** Value on a uniform map above which the border is biased (exact answer 0; zero padding gives 0.405 to 0.811 for k = 3). */
+/** Score on a uniform map above which the border is biased. The exact score is 0, and zero padding gives 0.405 to 0.811 for k = 3. */
 export const UNIFORM_BIAS = 1e-3;
 
 /**
- * Judges edge effects: the configured spatial head on a uniform map must give 0 at every cell, border
- * included; on real images the 1-pixel border mean is compared with the interior mean (known pixels only).
+ * Judges edge effects. The configured spatial head must give 0 at every cell of a uniform map, border
+ * included. On real images the 1-pixel border mean is reported beside the interior mean (known pixels only).
  */
 export function judgeEdgeEffects(uniform: UniformSpatialProbe, images: readonly SpatialMapInput[], padding: string): CheckOutcome {
   let corner = 0;

@@ -1,7 +1,7 @@
 /**
- * Phase 5 — combination and normalization. HEAT = Σ_i w_i·s_i with per-pixel weights that sum to 1;
- * the host normaliser then standardises HEAT with an EMA of batch mean and std (alpha):
- * state_k = alpha·state_{k−1} + (1 − alpha)·batch_k, the first batch initialising the state.
+ * Phase 5 — combination and normalization. HEAT = Σ_i w_i·s_i with per-pixel weights that sum to 1.
+ * The host normaliser then standardises HEAT with an EMA of batch mean and std:
+ * state_k = alpha·state_{k−1} + (1 − alpha)·batch_k, and the first batch initialises the state.
  */
 import { get } from '../config';
 import { batchMoments, type NormalizationMode } from '../heat';
@@ -99,7 +99,7 @@ function moments(values: Float32Array): { mean: number; std: number } {
   return { mean, std: values.length > 1 ? Math.sqrt(squares / (values.length - 1)) : 0 };
 }
 
-/** Judges the normaliser: adaptive state follows the EMA formula and changes from image to image; fixed state stays put. */
+/** Judges the normaliser: the adaptive state follows the EMA formula and changes from image to image, and a fixed state stays constant. */
 export function judgeNormalizerUpdates(trace: NormalizerTrace, fixed: { mean: number; std: number }): CheckOutcome {
   const n = trace.states.length;
   if (trace.mode === 'none') return skip('heat.score.normalization is "none", so there is no state to update.', { settings: ['heat.score.normalization'] });
@@ -130,7 +130,7 @@ export function judgeNormalizerUpdates(trace: NormalizerTrace, fixed: { mean: nu
   return pass(`${evidence}.`);
 }
 
-/** Relative change at the last update above which the EMA is called still moving. */
+/** Relative change at the last update above which the EMA has not settled. */
 export const EMA_SETTLED = 0.05;
 
 /** Judges whether the EMA settles: relative change of mean and std (in units of the state's std) at the last updates. */
@@ -152,7 +152,7 @@ export function judgeEmaStable(trace: NormalizerTrace): CheckOutcome {
   return warn(`${evidence}; still above ${num(EMA_SETTLED)} — it needs more images or a larger alpha.`, { settings: ['heat.score.alpha'] });
 }
 
-/** Share of pixels above which one component is said to dominate HEAT. */
+/** Share of pixels above which one component dominates HEAT. */
 export const DOMINANCE = 0.9;
 
 /**

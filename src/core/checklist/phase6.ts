@@ -1,7 +1,7 @@
 /**
- * Phase 6 — the whole pipeline: every configured component enters HEAT, images run end to end, metrics
- * are computed on labelled data, and HEAT meets the guide's minimum / target / stretch criteria
- * (pooled AUPR ≥ 8/10/12 %, FPR95 ≤ 28/25/20 %, AUROC ≥ 89/90/92 %; SUCCESS_CRITERIA in eval/report.ts).
+ * Phase 6 — the whole pipeline: every configured component enters HEAT, images run end to end, and metrics
+ * are computed on labelled data. HEAT is judged against the guide's minimum / target / stretch criteria:
+ * pooled AUPR ≥ 8/10/12 %, FPR95 ≤ 28/25/20 %, AUROC ≥ 89/90/92 % (SUCCESS_CRITERIA in eval/report.ts).
  */
 import type { MethodMetrics } from '../api';
 import { get } from '../config';

@@ -1,12 +1,12 @@
 /**
  * A validation check: one item of the per-phase checklists, measured on the user's model and data.
  * A check reads what it needs from the shared measurements (see measure.ts) and returns a status with
- * evidence that carries numbers; `runChecklist` adds the id, phase, title and settings.
+ * numeric evidence. `runChecklist` adds the id, phase, title and settings.
  */
 import type { CheckResult, CheckStatus } from '../api';
 import type { Measurements } from './measure';
 
-/** What a check returns; `settings` adds keys beyond the definition's own (for example the one a fix changes). */
+/** Result of one check run. `settings` adds keys beyond the definition's own (for example the one a fix changes). */
 export interface CheckOutcome {
   status: CheckStatus;
   evidence: string;
@@ -40,7 +40,7 @@ export const warn = (evidence: string, extra: Partial<CheckOutcome> = {}): Check
 export const fail = (evidence: string, extra: Partial<CheckOutcome> = {}): CheckOutcome => ({ status: 'fail', evidence, ...extra });
 export const skip = (evidence: string, extra: Partial<CheckOutcome> = {}): CheckOutcome => ({ status: 'skip', evidence, ...extra });
 
-/** Compact number for evidence: 4 significant digits, exponent form for very small or large magnitudes. */
+/** Formats a number for evidence: 4 significant digits, exponent form for very small or large magnitudes. */
 export function num(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? '+Infinity' : '-Infinity';
@@ -50,12 +50,12 @@ export function num(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
-/** A fraction as a percentage with one decimal: 0.1059 → "10.6 %". */
+/** Formats a fraction as a percentage with one decimal: 0.1059 → "10.6 %". */
 export function pct(value: number): string {
   return `${(100 * value).toFixed(1)} %`;
 }
 
-/** Bytes in binary units: 2097152 → "2.0 MiB". */
+/** Formats bytes in binary units: 2097152 → "2.0 MiB". */
 export function bytes(value: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = value;
