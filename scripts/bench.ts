@@ -41,6 +41,15 @@ async function scoringSection(provider: ProviderSetting): Promise<ScoringBenchRo
       classes: 21,
       dim: 256,
     }, provider, 20, log));
+    rows.push(await benchmarkScoring({
+      name: 'DeepLabV3 with its 33×33 logits (logits/semantic/BiasAdd)',
+      model: readFileSync(deeplab),
+      feeds: { sub_7: seededTensor([1, 257, 257, 3], -1, 1) },
+      logits: { tensor: 'logits/semantic/BiasAdd', layout: 'NCHW' },
+      features: { tensor: 'Relu__94:0', layout: 'NCHW' },
+      classes: 21,
+      dim: 256,
+    }, provider, 20, log));
   } else {
     log(`  DeepLabV3 skipped: ${deeplab} is absent (see ../shared/real/README.md).`);
   }
