@@ -20,7 +20,7 @@ import {
   readPartialStatistics, STATISTICS_FORMAT_VERSION, writePartialStatistics, writeStatistics, type PartialStatistics,
 } from './file';
 import { finalizeStatistics, type CovarianceReport } from './finalize';
-import { StatisticsModel, type LogitsGrid } from './model';
+import { StatisticsModel, type LogitsGrid, type ModelRun } from './model';
 import { emptyTally, reduceLabels, toClassCells } from './purity';
 import { ScatterEngine, type ScatterPrecision } from './scatter';
 import type { ClassStatistics, StatisticsMetadata } from './types';
@@ -93,12 +93,21 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
   let classNames: string[] = get<string[]>(config, 'heat.model.classNames');
 
   const passStarted = performance.now();
+  // The model runs one image ahead: image k+1's forward pass overlaps image k's labels and scatter product.
+  let pending: Promise<ModelRun> | undefined;
+  const prefetch = (k: number) => {
+    pending = k < samples.length ? model.run(samples[k].image) : undefined;
+    // A failure is raised where the run is awaited; this only keeps it from being reported as unhandled meanwhile.
+    pending?.catch(() => undefined);
+  };
   try {
     progress.report(0, samples.length, 'statistics');
+    prefetch(0);
     for (let k = 0; k < samples.length; k++) {
       throwIfCancelled(options.signal, 'Computing statistics');
       const sample = samples[k];
-      const run = await model.run(sample.image);
+      const run = await pending!;
+      prefetch(k + 1);
       const classCount = run.logits.classes;
       if (!moments || !maxLogit) {
         if (classNames.length > 0 && classNames.length !== classCount) {
@@ -131,6 +140,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
       progress.report(k + 1, samples.length, 'statistics');
     }
   } finally {
+    await pending?.catch(() => undefined);
     await engine.release();
     await model.release();
   }
