@@ -153,6 +153,8 @@ start_code_server "$WS_HOST" "$ARTIFACTS/code-server-ext-host.log"
 HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_HOST HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_TESTS=$TESTS_DIR/index.js \
   HEAT_E2E_ARTIFACTS=$ARTIFACTS timeout 1800 "$TSX" scripts/e2e/ext-host.ts || true
 stop_code_server
+# each suite's VS Code logs (with the extension's log channel) apart, so the next suite starts a fresh set
+mv "$STATE/user/logs" "$ARTIFACTS/vscode-logs-ext-host" 2>/dev/null || true
 lap ext-host-suite $s
 fi
 
@@ -164,6 +166,7 @@ start_code_server "$WS_UI" "$ARTIFACTS/code-server-ui.log"
 HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_UI HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_ARTIFACTS=$ARTIFACTS HEAT_E2E_LOGS=$STATE/user/logs \
   timeout 1800 "$TSX" scripts/e2e/mocha.ts "$STATE/results-ui.json" test/e2e/ui/*.e2e.ts || true
 stop_code_server
+mv "$STATE/user/logs" "$ARTIFACTS/vscode-logs-ui" 2>/dev/null || true
 lap ui-suite $s
 fi
 

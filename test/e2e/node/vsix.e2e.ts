@@ -12,7 +12,8 @@ import { extractZip, listZipEntries } from '../../../scripts/package/zip';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const VSIX = process.env.HEAT_E2E_VSIX ?? '';
 const NODE24 = process.env.HEAT_E2E_NODE24 ?? process.execPath;
-const SIZE_LIMIT_MB = 30;
+// the goal for the linux-x64 package; HEAT_VSIX_MAX_MB overrides it (documented in docs/e2e.md)
+const SIZE_LIMIT_MB = Number(process.env.HEAT_VSIX_MAX_MB ?? 30);
 const linuxX64 = findTarget('linux-x64');
 
 /** Files of the extension inside the VSIX, relative to its extension/ folder. */

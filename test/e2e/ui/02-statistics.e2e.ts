@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { applyEdits, modify } from 'jsonc-parser';
-import { env, feature, heatLogText, logErrorsSince, runFromPalette, screenshot, waitForLog, workbench, workspaceFiles } from './workbench';
+import { env, feature, logErrorsSince, logMark, logSince, runFromPalette, screenshot, waitForLog, workbench, workspaceFiles } from './workbench';
 
 const TITLE = 'HEAT: Compute Class Statistics';
 
@@ -50,7 +50,7 @@ describe('class statistics from the palette', () => {
     restoreSettings = editSettings({ 'heat.data.train.images': 'train-large/images/*.png', 'heat.data.train.labels': 'train-large/labels/{stem}.png' });
     await page.waitForTimeout(1500);
     const before = new Set(workspaceFiles());
-    const mark = heatLogText().length;
+    const mark = logMark();
     await runFromPalette(page, TITLE);
     await waitForLog(page, mark, /Compute Class Statistics: started/, 30_000);
     // headless, the window may not have focus and VS Code then keeps progress out of the toasts:
@@ -64,7 +64,7 @@ describe('class statistics from the palette', () => {
     await waitForLog(page, mark, /Compute Class Statistics: cancel/i, 30_000);
     await waitForLog(page, mark, /Compute Class Statistics: (cancelled|finished)/, 60_000);
 
-    const log = heatLogText().slice(mark);
+    const log = logSince(mark);
     assert.ok(!/Compute Class Statistics: finished/.test(log), 'the job finished before the cancel reached it');
     await page.waitForTimeout(1000);
     const added = workspaceFiles().filter((f) => !before.has(f));
@@ -79,7 +79,7 @@ describe('class statistics from the palette', () => {
       restoreSettings = undefined;
       await page.waitForTimeout(1500);
     }
-    const mark = heatLogText().length;
+    const mark = logMark();
     await runFromPalette(page, TITLE);
     await waitForLog(page, mark, /Compute Class Statistics: (finished|cancelled)/, 300_000);
     assert.deepEqual(logErrorsSince(mark), []);

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { FrameLocator, Page } from 'playwright-core';
-import { contextMenu, env, explorerRow, feature, findWebview, heatLogText, logErrorsSince, screenshot, waitForLog, workbench } from './workbench';
+import { contextMenu, env, explorerRow, feature, findWebview, logErrorsSince, logMark, screenshot, waitForLog, workbench } from './workbench';
 
 const ROAD = 7;
 const ANOMALY = 13;
@@ -69,7 +69,7 @@ describe('heatmap viewer', () => {
   feature('right-click → Score Image on a test image opens the viewer', async () => {
     const { page } = await workbench();
     target = await chooseImage();
-    const mark = heatLogText().length;
+    const mark = logMark();
     const row = await explorerRow(page, `test/images/${target.name}`);
     await contextMenu(page, row, 'Score Image');
     await page.locator('.tab', { hasText: `HEAT: ${target.name}` }).first().waitFor({ timeout: 120_000 });

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'jsonc-parser';
-import { env, feature, findWebview, heatLogText, logErrorsSince, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
+import { env, feature, findWebview, logErrorsSince, logMark, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
 
 /** The setting each grid key varies (the sweep panel's Apply writes these). */
 const GRID_SETTINGS: Record<string, string> = {
@@ -21,7 +21,7 @@ describe('sweep panel', () => {
     const { page } = await workbench();
     const grid = readSettings()['heat.sweep.grid'] as Record<string, unknown[]>;
     const expectedRows = Object.values(grid).reduce((n, values) => n * values.length, 1);
-    const mark = heatLogText().length;
+    const mark = logMark();
     await runFromPalette(page, 'HEAT: Run Sweep');
     const sweep = await findWebview(page, '#sweep-state', 60_000);
     await waitForLog(page, mark, /Run Sweep: (finished|cancelled)/, 900_000);

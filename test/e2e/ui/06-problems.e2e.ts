@@ -1,12 +1,12 @@
 // Run Validation Checklist from the palette: the Problems panel then counts exactly the diagnostics the
 // extension placed (settings keys, the checklist fixture and, when copied, the guide).
 import * as assert from 'node:assert/strict';
-import { feature, heatLogText, logErrorsSince, problemCounts, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
+import { feature, logErrorsSince, logMark, problemCounts, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
 
 describe('Problems panel', () => {
   feature('counts the checklist diagnostics the extension placed', async () => {
     const { page } = await workbench();
-    const mark = heatLogText().length;
+    const mark = logMark();
     await runFromPalette(page, 'HEAT: Run Validation Checklist');
     const summary = await waitForLog(page, mark, /Checklist: \d+ passed, \d+ warnings, \d+ failed/, 300_000);
     const placed = await waitForLog(page, mark, /Placed \d+ checklist diagnostics in \d+ files/, 60_000);

@@ -167,30 +167,46 @@ export function heatLogText(): string {
   return file ? readFileSync(file, 'utf8') : '';
 }
 
+/** A position in the log: the file and its length. A window that activates the extension later starts a new file. */
+export interface LogMark { file?: string; length: number }
+
+export function logMark(): LogMark {
+  const file = heatLogFile();
+  return { file, length: file ? readFileSync(file, 'utf8').length : 0 };
+}
+
+/** What the extension logged after `mark`. */
+export function logSince(mark: LogMark): string {
+  const file = heatLogFile();
+  if (!file) return '';
+  const text = readFileSync(file, 'utf8');
+  return file === mark.file ? text.slice(mark.length) : text;
+}
+
 /** The engine said the job's core module is not in this build yet; see feature(). */
 export class FeatureMissing extends Error {}
 
 /**
- * Waits for a log line written after `mark` (a length of heatLogText()) that matches `pattern`. An error
+ * Waits for a log line written after `mark` that matches `pattern`. An error
  * logged meanwhile ends the wait at once: FeatureMissing when the engine lacks the job, a failure otherwise.
  */
-export async function waitForLog(page: Page, mark: number, pattern: RegExp, timeout = 120_000): Promise<string> {
+export async function waitForLog(page: Page, mark: LogMark, pattern: RegExp, timeout = 120_000): Promise<string> {
   const end = Date.now() + timeout;
   for (;;) {
-    const lines = heatLogText().slice(mark).split('\n');
+    const lines = logSince(mark).split('\n');
     const line = lines.find((l) => pattern.test(l));
     if (line) return line;
     const error = lines.find((l) => /\[error\]/.test(l));
     if (error && /is not available in this engine build/.test(error)) throw new FeatureMissing(error.replace(/^.*\[error\]\s*/, ''));
     if (error) throw new Error(`the extension logged an error while waiting for ${pattern}: ${error}`);
-    if (Date.now() > end) throw new Error(`no log line matching ${pattern} within ${timeout} ms; last lines: ${heatLogText().slice(mark).split('\n').slice(-5).join(' | ')}`);
+    if (Date.now() > end) throw new Error(`no log line matching ${pattern} within ${timeout} ms; last lines: ${logSince(mark).split('\n').slice(-5).join(' | ')}`);
     await page.waitForTimeout(300);
   }
 }
 
 /** Error lines the extension logged after `mark`. */
-export function logErrorsSince(mark: number): string[] {
-  return heatLogText().slice(mark).split('\n').filter((l) => /\[error\]/.test(l));
+export function logErrorsSince(mark: LogMark): string[] {
+  return logSince(mark).split('\n').filter((l) => /\[error\]/.test(l));
 }
 
 /** Files under the UI workspace, relative, leaving out .vscode (settings are expected to change). */
