@@ -204,6 +204,15 @@ describe('sweep: one pass on the sample workspace', function () {
     assertClose(pooled(result, { components: ['energy'] }), direct, 1e-9, 'energy alone');
   });
 
+  it('components ablation without statistics', async () => {
+    const bare = withOverrides(config, { 'heat.statistics.path': '', 'heat.data.train.images': '' });
+    const result = await runAblation(bare, 'components');
+    assert.equal(result.rows.length, 6, 'Mahalanobis alone is skipped');
+    for (const row of result.rows) assert.ok(!row.componentsUsed.includes('mahalanobis'), row.label);
+    // Mahalanobis drops out, so energy + Mahalanobis scores exactly like energy alone.
+    assert.deepEqual(pooled(result, { components: ['energy', 'mahalanobis'] }), pooled(result, { components: ['energy'] }));
+  });
+
   it('an empty validation split is refused, naming the setting', async () => {
     const empty = withOverrides(config, { 'heat.data.val.images': path.join(dir, 'none/*.png') });
     await assert.rejects(runSweep(empty, { temperature: [1] }), (e: unknown) => e instanceof HeatError && /heat\.data\.val\.images/.test(e.message));

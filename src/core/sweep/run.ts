@@ -85,6 +85,9 @@ export interface SweepResult {
 /** Sweeps `grid` (default: heat.sweep.grid) over the validation split in one model pass per image. */
 export async function runSweep(config: HeatConfig, grid?: unknown, options: SweepOptions = {}): Promise<SweepResult> {
   const checked = validateGrid(grid ?? get<unknown>(config, 'heat.sweep.grid'), grid === undefined ? 'heat.sweep.grid' : 'the sweep grid');
+  if (Object.keys(checked).length === 0) {
+    options.log?.warn('The sweep grid is empty, so only the configured settings are evaluated. Set heat.sweep.grid or pass --grid.');
+  }
   return runConfigurations(config, expandGrid(checked, baseConfiguration(config)), { title: 'Sweep', ...options });
 }
 
@@ -103,12 +106,19 @@ interface Plan {
 }
 
 /** Evaluates explicit configurations in one pass; the engine of runSweep and runAblation. */
-export async function runConfigurations(config: HeatConfig, configurations: SweepConfiguration[], options: SweepOptions = {}): Promise<SweepResult> {
+export async function runConfigurations(config: HeatConfig, requested: SweepConfiguration[], options: SweepOptions = {}): Promise<SweepResult> {
+  let configurations = requested;
   const log = options.log ?? silentLogger;
   const progress = options.progress ?? noProgress;
   const split = options.split ?? 'val';
   const started = Date.now();
-  if (configurations.length === 0) throw new HeatError('The sweep has no configuration.', 'Give every grid key at least one value.');
+  if (!statisticsPossible(config)) {
+    // Without statistics Mahalanobis drops out of every combination, so a Mahalanobis-only configuration has nothing left to score.
+    const dropped = configurations.filter((c) => c.components.every((x) => x === 'mahalanobis'));
+    if (dropped.length > 0) log.warn(`${dropped.length} configuration(s) combining only Mahalanobis are skipped: heat.statistics.path and heat.data.train.images are empty.`);
+    configurations = configurations.filter((c) => !dropped.includes(c));
+  }
+  if (configurations.length === 0) throw new HeatError('The sweep has no configuration.', 'Give every grid key at least one value, and configure statistics for Mahalanobis.');
 
   const samples = await listSplit(config, split, { requireLabels: true });
   if (samples.length === 0) {
@@ -290,12 +300,17 @@ export async function runConfigurations(config: HeatConfig, configurations: Swee
 function statisticsSource(config: HeatConfig, options: Parameters<typeof layerStatistics>[1]): StatisticsSource {
   const loadOrCompute = layerStatistics(config, options);
   return async (layer, expected) => {
-    if (get<string>(config, 'heat.statistics.path') === '' && get<string>(config, 'heat.data.train.images') === '') {
+    if (!statisticsPossible(config)) {
       options.log?.warn(`No statistics for layer ${layer}: heat.statistics.path and heat.data.train.images are empty, so Mahalanobis is left out.`);
       return undefined;
     }
     return loadOrCompute(layer, expected);
   };
+}
+
+/** Tells whether statistics can be loaded or computed: a statistics path or a training split is configured. */
+function statisticsPossible(config: HeatConfig): boolean {
+  return get<string>(config, 'heat.statistics.path') !== '' || get<string>(config, 'heat.data.train.images') !== '';
 }
 
 function mapBytes(maps: ComponentMaps): number {
