@@ -14,6 +14,7 @@ import { CancelledError, HeatError } from '../../src/core/errors';
 import { MetricAccumulator } from '../../src/core/eval/metrics';
 import { ScoreNormalizer, type HeatComponent } from '../../src/core/heat';
 import { resizeBilinear } from '../../src/core/pipeline/resize';
+import { computeStatistics } from '../../src/core/stats/compute';
 import { HeatSession } from '../../src/core/pipeline/session';
 import { layerStatisticsPath, runAblation, runSweep, settingsSnippet, type SweepConfiguration, type SweepResult } from '../../src/core/sweep';
 
@@ -211,6 +212,15 @@ describe('sweep: one pass on the sample workspace', function () {
     for (const row of result.rows) assert.ok(!row.componentsUsed.includes('mahalanobis'), row.label);
     // Mahalanobis drops out, so energy + Mahalanobis scores exactly like energy alone.
     assert.deepEqual(pooled(result, { components: ['energy', 'mahalanobis'] }), pooled(result, { components: ['energy'] }));
+  });
+
+  it('class-wise sweep over tied-only statistics', async () => {
+    const file = path.join(dir, 'tied', 'statistics.safetensors');
+    const tied = withOverrides(config, { 'heat.statistics.path': file, 'heat.statistics.covariance': 'tied', 'heat.sweep.grid': {} });
+    await computeStatistics(tied, {});
+    const result = await runSweep(tied, { covariance: ['tied', 'classwise'] });
+    assert.equal(result.rows.length, 2);
+    for (const row of result.rows) assert.ok(Number.isFinite(row.metrics.pooled.aupr.value), row.label);
   });
 
   it('an empty validation split is refused, naming the setting', async () => {

@@ -131,7 +131,7 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
   const variantKeys: string[] = [];
   const plans: Plan[] = configurations.map((c) => {
     let group = groups.findIndex((g) => g.layer === c.featureLayer);
-    if (group < 0) group = groups.push({ layer: c.featureLayer, needsFeatures: false, variants: [] }) - 1;
+    if (group < 0) group = groups.push({ layer: c.featureLayer, needsFeatures: false, needsClasswise: false, variants: [] }) - 1;
     const settings: VariantSettings = {
       temperature: c.temperature, kernelSize: c.kernelSize, spatialMethod: c.spatialMethod, padding: c.padding,
       covariance: c.covariance, components: [...c.components], combination: 'reliability',
@@ -141,7 +141,10 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
     if (variant < 0) {
       variant = variantKeys.push(key) - 1;
       groups[group].variants.push({ suffix: `_v${variant}`, settings });
-      if (c.components.includes('mahalanobis')) groups[group].needsFeatures = true;
+      if (c.components.includes('mahalanobis')) {
+        groups[group].needsFeatures = true;
+        if (c.covariance === 'classwise') groups[group].needsClasswise = true;
+      }
     }
     return { configuration: c, group, suffix: `_v${variant}`, variant };
   });
@@ -299,12 +302,12 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
 /** Statistics per layer; without a statistics path and a training split, Mahalanobis is left out with a warning. */
 function statisticsSource(config: HeatConfig, options: Parameters<typeof layerStatistics>[1]): StatisticsSource {
   const loadOrCompute = layerStatistics(config, options);
-  return async (layer, expected) => {
+  return async (layer, expected, needsClasswise) => {
     if (!statisticsPossible(config)) {
       options.log?.warn(`No statistics for layer ${layer}: heat.statistics.path and heat.data.train.images are empty, so Mahalanobis is left out.`);
       return undefined;
     }
-    return loadOrCompute(layer, expected);
+    return loadOrCompute(layer, expected, needsClasswise);
   };
 }
 

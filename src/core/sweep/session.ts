@@ -32,11 +32,15 @@ export interface LayerGroup {
   layer: string;
   /** Whether some variant of this layer combines Mahalanobis (so features and statistics are needed). */
   needsFeatures: boolean;
+  /** Whether some variant of this layer uses class-wise covariances (statistics files need them finalised). */
+  needsClasswise: boolean;
   variants: GroupVariant[];
 }
 
 /** Finds (loads or computes) the statistics of a layer; undefined leaves Mahalanobis out. */
-export type StatisticsSource = (layer: string, expected: ExpectedStatistics & { featureTensor: string }) => Promise<ClassStatistics | undefined>;
+export type StatisticsSource = (
+  layer: string, expected: ExpectedStatistics & { featureTensor: string }, needsClasswise: boolean,
+) => Promise<ClassStatistics | undefined>;
 
 export interface SweepSessionOptions {
   groups: LayerGroup[];
@@ -127,7 +131,7 @@ export class SweepSession {
         const shape = shapeOf(featureTensor);
         const layout: Layout = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout;
         const dim = Number(layout === 'NCHW' ? shape[1] : shape[3]);
-        stats = await options.statistics(group.layer, { modelSha256: model.sha256, featureTensor, dim, classCount });
+        stats = await options.statistics(group.layer, { modelSha256: model.sha256, featureTensor, dim, classCount }, group.needsClasswise);
         if (stats) {
           statistics.set(group.layer, stats);
           bindings[`g${k}/${FEATURES_INPUT}`] = { tensor: featureTensor, layout };

@@ -47,7 +47,7 @@ export interface LayerStatisticsOptions {
 /** Creates a StatisticsSource that loads matching files and computes the missing ones. */
 export function layerStatistics(config: HeatConfig, options: LayerStatisticsOptions): StatisticsSource {
   const log = options.log ?? silentLogger;
-  return async (layer, expected) => {
+  return async (layer, expected, needsClasswise) => {
     const candidates = [
       ...(layer === get<string>(config, 'heat.model.featureLayer') && get<string>(config, 'heat.statistics.path') !== '' ? [statisticsBase(config)] : []),
       layerStatisticsPath(config, layer),
@@ -56,6 +56,10 @@ export function layerStatistics(config: HeatConfig, options: LayerStatisticsOpti
       if (!existsSync(file)) continue;
       try {
         const stats = await loadStatistics(file, expected);
+        if (needsClasswise && !stats.classPrecisions) {
+          log.warn(`Statistics file ${file} has no class-wise covariances, which the sweep uses for layer ${layer}.`);
+          continue;
+        }
         options.records.push({ layer, featureTensor: expected.featureTensor, file, source: 'loaded' });
         log.info(`Statistics of layer ${layer}: ${file}.`);
         return stats;
@@ -67,7 +71,8 @@ export function layerStatistics(config: HeatConfig, options: LayerStatisticsOpti
     throwIfCancelled(options.signal, 'Sweep');
     const out = layerStatisticsPath(config, layer);
     log.info(`Computing statistics of layer ${layer} over the training split into ${out}.`);
-    const layerConfig = withOverrides(config, { 'heat.model.featureLayer': layer });
+    // The statistics pass finalises class-wise covariances only when heat.statistics.covariance asks for them.
+    const layerConfig = withOverrides(config, { 'heat.model.featureLayer': layer, ...(needsClasswise ? { 'heat.statistics.covariance': 'classwise' } : {}) });
     await computeStatistics(layerConfig, { out, log, progress: options.progress ?? noProgress, signal: options.signal });
     const stats: ClassStatistics = await loadStatistics(out, expected);
     options.records.push({ layer, featureTensor: expected.featureTensor, file: out, source: 'computed' });
