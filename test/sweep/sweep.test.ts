@@ -189,7 +189,10 @@ describe('sweep: one pass on the sample workspace', function () {
     assert.equal(written.rows.length, 3);
     assert.equal(written.cancelled, true);
     assert.equal(written.complete, false);
-    assert.deepEqual(written.rows.map((r: { configuration: unknown }) => r.configuration), seen.map((r) => r.config));
+    // Streamed rows carry the varied keys; the file keeps each whole configuration.
+    assert.deepEqual(seen.map((r) => Object.keys(r.config)), [['temperature', 'kernelSize'], ['temperature', 'kernelSize'], ['temperature', 'kernelSize']]);
+    assert.deepEqual(written.rows.map((r: { configuration: { temperature: number; kernelSize: number } }) => [r.configuration.temperature, r.configuration.kernelSize]),
+      seen.map((r) => [r.config.temperature, r.config.kernelSize]));
     assert.match(await fs.readFile(path.join(outDir, 'results.csv'), 'utf8'), /^rank,label,temperature/);
   });
 

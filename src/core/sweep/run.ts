@@ -250,7 +250,7 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
         standardization,
       };
       result.rows.push(row);
-      options.onRow?.(toSweepRow(row));
+      options.onRow?.(toSweepRow(row, result.varied));
       await save();
     };
 
@@ -320,9 +320,15 @@ function mapBytes(maps: ComponentMaps): number {
   return Object.values(maps).reduce((bytes, m) => bytes + (m?.byteLength ?? 0), 0);
 }
 
-/** Converts a finished configuration to the engine API's row: grid keys → values, and the metrics. */
-export function toSweepRow(row: SweepConfigurationResult): SweepRow {
-  return { config: { ...row.configuration }, metrics: row.metrics };
+/**
+ * Converts a finished configuration to the engine API's row: the varied grid keys → values (all keys when
+ * none varies), and the metrics.
+ */
+export function toSweepRow(row: SweepConfigurationResult, varied: readonly GridKey[]): SweepRow {
+  const keys = varied.length > 0 ? varied : (Object.keys(row.configuration) as GridKey[]);
+  const config: Record<string, unknown> = {};
+  for (const key of keys) config[key] = row.configuration[key];
+  return { config, metrics: row.metrics };
 }
 
 /** Returns the best finished configuration by pooled AUPR, and its settings snippet. */
