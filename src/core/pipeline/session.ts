@@ -18,6 +18,7 @@ import {
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
+import { standardizationFromValidation } from './calibrate';
 import type { ClassStatistics } from '../stats/types';
 import type { Layout } from '../tensor';
 
@@ -41,6 +42,8 @@ export interface HeatSessionOptions {
   variants?: (Partial<VariantSettings> & { suffix: string })[];
   /** Open without statistics even when heat.statistics.path is set (statistics pass, baselines only). */
   withoutStatistics?: boolean;
+  /** Cancels the validation pass that z-score constants may need. */
+  signal?: AbortSignal;
 }
 
 /** Output of one image: every head map at logits resolution, keyed by head output name (with variant suffix). */
@@ -152,6 +155,12 @@ export class HeatSession {
       bindings[FEATURES_INPUT] = { tensor: featureTensor, layout: featureLayout };
     }
 
+    const zScored = variants.some((v) => (v.combination ?? base.combination) !== 'reliability' && !v.standardization);
+    if (zScored) {
+      // standardized and equal need per-component z-score constants; they come from the validation split.
+      base.standardization = await standardizationFromValidation(config, { log, signal: options.signal });
+      notes.push(`Components z-scored with constants from the validation split: ${Object.entries(base.standardization).map(([c, z]) => `${c} ${z?.mean.toPrecision(4)} ± ${z?.std.toPrecision(4)}`).join(', ')}.`);
+    }
     const head = buildHeatHeads(variants.map((v) => headVariant({ ...base, ...v }, v.suffix, statistics, classCount, options.probabilities === true)));
     const ranks = new Map(all.filter((t) => t.shape).map((t) => [t.name, (t.shape as unknown[]).length]));
     const pipeline = await ScoringPipeline.create(model, head.model, bindings, {
