@@ -33,7 +33,7 @@ export class ChecklistDiagnostics implements vscode.Disposable, vscode.CodeActio
       this.collection,
       session.onDidCheck.event(() => void this.refresh()),
       vscode.workspace.onDidSaveTextDocument((d) => { if (d.languageId === 'markdown' || d.fileName.endsWith('settings.json')) this.refreshSoon(); }),
-      vscode.commands.registerCommand('heat.tickChecklistItem', (uri: vscode.Uri, line: number, column: number) => tick(uri, line, column)),
+      vscode.commands.registerCommand('heat.tickChecklistItem', tick),
     );
     void this.refresh();
   }
@@ -117,15 +117,23 @@ function quickFixes(document: vscode.TextDocument, diagnostic: CheckDiagnostic):
   }
   const line = placement.checklistLine;
   if (result.status === 'pass' && line && !line.checked) {
-    add('HEAT: tick this checklist item (the check passed)', { title: 'Tick', command: 'heat.tickChecklistItem', arguments: [document.uri, line.line, line.boxColumn] }, true);
+    add('HEAT: tick this checklist item (the check passed)', { title: 'Tick', command: 'heat.tickChecklistItem', arguments: [document.uri.toString(), line.line, line.boxColumn] }, true);
   }
   return actions;
 }
 
-async function tick(uri: vscode.Uri, line: number, column: number): Promise<void> {
+/**
+ * Ticks the box at (line, column). Command arguments that went through `vscode.executeCodeActionProvider`
+ * arrive as plain URI components or strings, so every form is turned back into a Uri.
+ */
+async function tick(target: vscode.Uri | vscode.Uri['fsPath'] | Parameters<typeof vscode.Uri.from>[0], line: number, column: number): Promise<void> {
+  let uri: vscode.Uri;
+  if (target instanceof vscode.Uri) uri = target;
+  else if (typeof target === 'string') uri = target.includes('://') ? vscode.Uri.parse(target) : vscode.Uri.file(target);
+  else uri = vscode.Uri.from(target);
   const edit = new vscode.WorkspaceEdit();
   edit.replace(uri, new vscode.Range(line, column, line, column + 1), 'x');
-  await vscode.workspace.applyEdit(edit);
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`Ticking line ${line + 1} of ${uri.fsPath} failed: the edit was rejected.`);
 }
 
 async function readText(uri: vscode.Uri): Promise<string | undefined> {
