@@ -186,9 +186,8 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
       if (p.configuration.combination === 'standardized') entry.weights = true;
       zVariants.set(p.variant, entry);
     });
-    const labels: { anomaly: Uint8Array; width: number; height: number; image: string }[] = [];
-    let gridHeight = 0;
-    let gridWidth = 0;
+    // Labels and the logits grid size of every image, for the z-scored combinations after the pass.
+    const stored: { anomaly: Uint8Array; width: number; height: number; image: string; gridHeight: number; gridWidth: number }[] = [];
     const mapOf = (maps: Map<string, Float32Array>, group: number, name: string, suffix: string): Float32Array => {
       const data = maps.get(`g${group}/${name}${suffix}`);
       if (!data) throw new Error(`The sweep head returned no "${name}${suffix}" map for layer group ${group}.`);
@@ -202,8 +201,6 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
       const run = await session.runImage(sample.image);
       result.forwardPasses = session.forwardPasses;
       const label = await loadLabel(sample.label as string, mapping, { width: run.image.width, height: run.image.height, image: sample.image });
-      gridHeight = run.height;
-      gridWidth = run.width;
 
       for (const v of zVariants.values()) {
         const scores: ComponentMaps = {};
@@ -216,7 +213,9 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
         v.images.push(scores);
         v.weightMaps.push(weights);
       }
-      if (zVariants.size > 0) labels.push({ anomaly: label.anomaly, width: label.width, height: label.height, image: sample.image });
+      if (zVariants.size > 0) {
+        stored.push({ anomaly: label.anomaly, width: label.width, height: label.height, image: sample.image, gridHeight: run.height, gridWidth: run.width });
+      }
 
       for (let i = 0; i < plans.length; i++) {
         if (zScored[i]) continue;
@@ -237,7 +236,7 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
     for (const v of zVariants.values()) {
       result.storedMapBytes += v.images.reduce((bytes, maps, k) => bytes + mapBytes(maps) + mapBytes(v.weightMaps[k]), 0);
     }
-    if (result.storedMapBytes > 0) log.info(`Kept ${(result.storedMapBytes / 2 ** 20).toFixed(1)} MiB of component maps (${gridHeight}×${gridWidth} per map) for the z-scored combinations.`);
+    if (result.storedMapBytes > 0) log.info(`Kept ${(result.storedMapBytes / 2 ** 20).toFixed(1)} MiB of component maps for the z-scored combinations.`);
 
     const finish = async (i: number, standardization?: Partial<Record<HeatComponent, ComponentStandardization>>) => {
       throwIfCancelled(options.signal, result.title);
@@ -274,13 +273,13 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
       const v = zVariants.get(plans[i].variant)!;
       const z = constants.get(plans[i].variant)!;
       const standardized = plans[i].configuration.combination === 'standardized';
-      for (let n = 0; n < labels.length; n++) {
+      for (let n = 0; n < stored.length; n++) {
         const weights = standardized ? v.weightMaps[n] : undefined;
         if (dominanceOwner[i] === i) addDominance(dominance[i], v.images[n], weights, used[i], z);
         const heat = combineStandardized(v.images[n], weights, used[i], z);
         const normalized = normalizers[i].normalize(heat);
-        const label = labels[n];
-        accumulators[i].add(resizeBilinear(normalized, gridHeight, gridWidth, label.height, label.width), label.anomaly, label.image);
+        const image = stored[n];
+        accumulators[i].add(resizeBilinear(normalized, image.gridHeight, image.gridWidth, image.height, image.width), image.anomaly, image.image);
       }
       await finish(i, z);
     }
@@ -288,9 +287,12 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
     await save();
     return result;
   } catch (error) {
-    if (error instanceof CancelledError) {
-      result.cancelled = true;
+    // The finished rows are kept on any failure; a cancellation is also marked and logged.
+    if (result.rows.length > 0 || error instanceof CancelledError) {
+      result.cancelled = error instanceof CancelledError;
       await save();
+    }
+    if (error instanceof CancelledError) {
       log.warn(`${result.title} cancelled after ${result.rows.length} of ${configurations.length} configurations${options.outDir ? `; the finished ones are in ${options.outDir}` : ''}.`);
     }
     throw error;
