@@ -141,7 +141,8 @@ describe('checklist diagnostics', () => {
     const passed = heatDiagnostics(fixtureUri()).filter((d) => d.severity === vscode.DiagnosticSeverity.Information);
     assert.ok(passed.length > 0, 'no passed check on checklist.md to tick');
     const target = passed[0];
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', fixtureUri(), target.range);
+    const actions = await Promise.resolve(vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', fixtureUri(), target.range))
+      .catch((error: Error) => { throw new Error(`code actions at ${JSON.stringify(target.range)} of checklist.md: ${error.message}`); });
     const tick = actions.find((a) => /tick/i.test(a.title));
     assert.ok(tick?.command, `no tick quick fix; actions: ${actions.map((a) => a.title).join(' | ')}`);
     exercised.add(tick.command.command);
