@@ -126,7 +126,7 @@ function quickFixes(document: vscode.TextDocument, diagnostic: CheckDiagnostic):
  * Ticks the box at (line, column). Command arguments that went through `vscode.executeCodeActionProvider`
  * arrive as plain URI components or strings, so every form is turned back into a Uri.
  */
-async function tick(target: vscode.Uri | vscode.Uri['fsPath'] | Parameters<typeof vscode.Uri.from>[0], line: number, column: number): Promise<void> {
+async function tick(target: vscode.Uri | string | Parameters<typeof vscode.Uri.from>[0], line: number, column: number): Promise<void> {
   let uri: vscode.Uri;
   if (target instanceof vscode.Uri) uri = target;
   else if (typeof target === 'string') uri = target.includes('://') ? vscode.Uri.parse(target) : vscode.Uri.file(target);
