@@ -123,8 +123,8 @@ function quickFixes(document: vscode.TextDocument, diagnostic: CheckDiagnostic):
 }
 
 /**
- * Ticks the box at (line, column). Command arguments that went through `vscode.executeCodeActionProvider`
- * arrive as plain URI components or strings, so every form is turned back into a Uri.
+ * Ticks the box at (line, column). The quick fix passes the file as a URI string; callers of the command
+ * may also pass a Uri or URI components.
  */
 async function tick(target: vscode.Uri | string | Parameters<typeof vscode.Uri.from>[0], line: number, column: number): Promise<void> {
   let uri: vscode.Uri;
