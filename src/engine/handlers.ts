@@ -5,6 +5,7 @@
  * the provider report and streamed sweep rows.
  */
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import type { HeatConfig } from '../core/config';
 import { HeatError } from '../core/errors';
 import { runChecklist } from '../core/checklist';
@@ -29,13 +30,18 @@ const OUTSIDE_SESSION = /^heat\.(viewer|checklist|sweep|ablation)\./;
 export class SessionCache {
   private entry?: { key: string; session: Promise<HeatSession> };
 
-  static fingerprint(config: HeatConfig): string {
+  /**
+   * Hashes the settings a session depends on and the modification times of the model and statistics
+   * files, so that a rewritten statistics file (Compute Class Statistics) opens a new session.
+   */
+  static async fingerprint(config: HeatConfig): Promise<string> {
     const relevant = Object.keys(config).filter((k) => k.startsWith('heat.') && !OUTSIDE_SESSION.test(k)).sort();
-    return createHash('sha256').update(JSON.stringify(relevant.map((k) => [k, config[k]]))).digest('hex');
+    const files = await Promise.all(['heat.model.path', 'heat.statistics.path'].map((k) => modifiedTime(config[k])));
+    return createHash('sha256').update(JSON.stringify([relevant.map((k) => [k, config[k]]), files])).digest('hex');
   }
 
   async get(config: HeatConfig, log: Logger): Promise<HeatSession> {
-    const key = SessionCache.fingerprint(config);
+    const key = await SessionCache.fingerprint(config);
     if (this.entry?.key !== key) {
       await this.clear();
       const session = HeatSession.open(config, { log, probabilities: true });
@@ -50,6 +56,16 @@ export class SessionCache {
     const old = this.entry;
     this.entry = undefined;
     if (old) await old.session.then((s) => s.release(), () => undefined);
+  }
+}
+
+/** Modification time of a file in milliseconds; null when the path is empty or the file is missing. */
+async function modifiedTime(file: unknown): Promise<number | null> {
+  if (typeof file !== 'string' || file === '') return null;
+  try {
+    return (await stat(file)).mtimeMs;
+  } catch {
+    return null;
   }
 }
 
