@@ -60,7 +60,7 @@ function scatterOf(target: ClassMoments, c: number): Float64Array {
  * Merges n samples with mean `mean` into class `c`: updates count and mean and adds the term δ·δᵀ·na·nb/n
  * to the class's scatter (or the pooled one). The samples' own scatter M2b is added by the caller.
  */
-function mergeCountAndMean(target: ClassMoments, c: number, n: number, mean: Float64Array): void {
+function mergeCountAndMean(target: ClassMoments, c: number, n: number, mean: Float64Array, addTerm = true): void {
   if (n === 0) return;
   const d = target.dim;
   const na = target.counts[c];
@@ -70,7 +70,7 @@ function mergeCountAndMean(target: ClassMoments, c: number, n: number, mean: Flo
 
   const delta = new Float64Array(d);
   for (let i = 0; i < d; i++) delta[i] = mean[i] - meanA[i];
-  if (na > 0) {
+  if (na > 0 && addTerm) {
     const weight = (na * n) / total;
     for (let i = 0; i < d; i++) {
       const row = i * d;
@@ -220,7 +220,19 @@ async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, fea
   }
   const scatter = await engine.scatter(block, d, cells);
   addInto(target.scatters, scatter);
-  for (const c of present) mergeCountAndMean(target, c, counts[c], means.subarray(c * d, (c + 1) * d));
+
+  // Σ_c δ_c·δ_cᵀ·na·nb/n as one float64 product Y·Yᵀ, with column c of Y [D, K] = sqrt(na·nb/n)·δ_c.
+  const merging = present.filter((c) => target.counts[c] > 0);
+  if (merging.length > 0) {
+    const y = new Float64Array(d * merging.length);
+    merging.forEach((c, k) => {
+      const na = target.counts[c];
+      const scale = Math.sqrt((na * counts[c]) / (na + counts[c]));
+      for (let i = 0; i < d; i++) y[i * merging.length + k] = scale * (means[c * d + i] - target.means[c * d + i]);
+    });
+    addInto(target.scatters, await engine.exactScatter(y, d, merging.length));
+  }
+  for (const c of present) mergeCountAndMean(target, c, counts[c], means.subarray(c * d, (c + 1) * d), false);
 }
 
 /**

@@ -38,18 +38,33 @@ export function scatterGraph(precision: ScatterPrecision): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** One onnxruntime session computing centred scatter matrices; reuse it for a whole statistics pass. */
+/**
+ * onnxruntime sessions computing scatter matrices: one in the chosen precision for the centred feature blocks,
+ * one in float64 for the small exact products of merge terms. Reuse it for a whole statistics pass.
+ */
 export class ScatterEngine {
-  private constructor(private readonly session: ort.InferenceSession, readonly precision: ScatterPrecision) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly exactSession: ort.InferenceSession,
+    readonly precision: ScatterPrecision,
+  ) {}
 
   static async create(precision: ScatterPrecision = 'float32', executionProviders: string[] = ['cpu']): Promise<ScatterEngine> {
-    const session = await ort.InferenceSession.create(scatterGraph(precision), {
+    const options: ort.InferenceSession.SessionOptions = {
       executionProviders,
       graphOptimizationLevel: 'all',
       // The model's own session runs between scatter products; idle threads spinning here would slow it down.
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-    });
-    return new ScatterEngine(session, precision);
+    };
+    const session = await ort.InferenceSession.create(scatterGraph(precision), options);
+    const exactSession = precision === 'float64' ? session : await ort.InferenceSession.create(scatterGraph('float64'), options);
+    return new ScatterEngine(session, exactSession, precision);
+  }
+
+  /** X·Xᵀ for a float64 block X [D, n], computed in float64 whatever the engine's precision. */
+  async exactScatter(block: Float64Array, d: number, n: number): Promise<Float64Array> {
+    const output = (await this.exactSession.run({ x: new ort.Tensor('float64', block, [d, n]) })).scatter;
+    return output.data as Float64Array;
   }
 
   /** A zeroed block of D × n values in this engine's precision, to be filled channel-major with centred values. */
@@ -68,5 +83,6 @@ export class ScatterEngine {
 
   async release(): Promise<void> {
     await this.session.release();
+    if (this.exactSession !== this.session) await this.exactSession.release();
   }
 }
