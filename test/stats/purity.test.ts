@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { emptyTally, MIXED, reduceLabels, toClassCells } from '../../src/core/stats/purity';
+import { random } from './reference';
 
 /** The 8×8 label of case 7: a 2×2 anomaly block (13) in the top-left corner, everything else class 0. */
-function case7Label(): Int32Array {
-  const label = new Int32Array(64);
+function case7Label(): Uint8Array {
+  const label = new Uint8Array(64);
   for (const [y, x] of [[0, 0], [0, 1], [1, 0], [1, 1]]) label[y * 8 + x] = 13;
   return label;
 }
@@ -52,6 +53,17 @@ describe('stats label reduction', () => {
     const label = Int32Array.from({ length: H * W }, (_, i) => (Math.floor(i / W) < 6 ? 1 : 2) + (i % W > 4 ? 2 : 0));
     for (const [h, w, purity] of [[3, 2, 1], [4, 3, 0.6], [5, 5, 1], [2, 2, 0.51]] as const) {
       assert.deepEqual([...reduceLabels(label, H, W, h, w, purity)], referenceReduce(label, H, W, h, w, purity), `${h}×${w} purity ${purity}`);
+    }
+  });
+
+  it('8-bit labels take the byte path and agree with the general path', () => {
+    const rand = random(3);
+    const H = 37;
+    const W = 29;
+    const bytes = Uint8Array.from({ length: H * W }, (_, i) => (rand() < 0.8 ? Math.floor(i / W / 9) * 3 + Math.floor((i % W) / 7) : Math.floor(rand() * 256)));
+    for (const [h, w, purity] of [[5, 4, 1], [4, 4, 0.6], [9, 7, 0.3], [37, 29, 1]] as const) {
+      assert.deepEqual([...reduceLabels(bytes, H, W, h, w, purity)], [...reduceLabels(Int32Array.from(bytes), H, W, h, w, purity)], `${h}×${w} purity ${purity}`);
+      if (purity > 0.5) assert.deepEqual([...reduceLabels(bytes, H, W, h, w, purity)], referenceReduce(bytes, H, W, h, w, purity));
     }
   });
 

@@ -22,6 +22,10 @@ export function reduceLabels(
   const rowStart = cellStarts(height, gridHeight);
   const colStart = cellStarts(width, gridWidth);
   const result = new Int32Array(gridHeight * gridWidth).fill(MIXED);
+  if (labels instanceof Uint8Array) {
+    reduceBytes(labels, width, rowStart, colStart, gridHeight, gridWidth, purity, result);
+    return result;
+  }
   const histogram = new Map<number, number>();
 
   for (let cy = 0; cy < gridHeight; cy++) {
@@ -48,6 +52,40 @@ export function reduceLabels(
     }
   }
   return result;
+}
+
+/** The same reduction for 8-bit labels (the decoded label files), counting in a 256-entry table instead of a Map. */
+function reduceBytes(
+  labels: Uint8Array, width: number, rowStart: Int32Array, colStart: Int32Array, gridHeight: number, gridWidth: number, purity: number, result: Int32Array,
+): void {
+  const histogram = new Int32Array(256);
+  for (let cy = 0; cy < gridHeight; cy++) {
+    for (let cx = 0; cx < gridWidth; cx++) {
+      let total = 0;
+      for (let y = rowStart[cy]; y < rowStart[cy + 1]; y++) {
+        const row = y * width;
+        for (let x = colStart[cx]; x < colStart[cx + 1]; x++) histogram[labels[row + x]]++;
+        total += colStart[cx + 1] - colStart[cx];
+      }
+      if (total === 0) continue;
+      let best = MIXED;
+      let bestCount = 0;
+      // Ascending values with a strict comparison: on equal counts the smaller value wins, as in the general path.
+      for (let y = rowStart[cy]; y < rowStart[cy + 1]; y++) {
+        const row = y * width;
+        for (let x = colStart[cx]; x < colStart[cx + 1]; x++) {
+          const value = labels[row + x];
+          const count = histogram[value];
+          if (count > bestCount || (count === bestCount && value < best)) { best = value; bestCount = count; }
+        }
+      }
+      if (bestCount >= purity * total - 1e-9) result[cy * gridWidth + cx] = best;
+      for (let y = rowStart[cy]; y < rowStart[cy + 1]; y++) {
+        const row = y * width;
+        for (let x = colStart[cx]; x < colStart[cx + 1]; x++) histogram[labels[row + x]] = 0;
+      }
+    }
+  }
 }
 
 /**
