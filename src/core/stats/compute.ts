@@ -1,6 +1,6 @@
 /**
- * `heat-lens stats`: one streamed pass over a split that accumulates per-class feature moments, then
- * finalises them into a statistics file; or, with a shard, writes the partial moments for a later exact merge.
+ * `heat-lens stats`: one streamed pass over a split accumulates per-class feature moments and finalises them
+ * into a statistics file. With a shard, the pass writes the partial moments for a later exact merge instead.
  *
  * Steps per image: run the model (features + logits) → labels (ground truth mapped by heat.labels.*, or the
  * model's confident argmax) → purity reduction to the feature grid → per-class block moments (scatter by

@@ -1,6 +1,6 @@
 /**
- * The model as the statistics pass sees it: one session returning the feature tensor and the logits for
- * an image file, with their layouts detected on the first run (or taken from heat.model.*Layout).
+ * The model as the statistics pass uses it: one session that returns the feature tensor and the logits for
+ * an image file. Their layouts are detected on the first run, or taken from heat.model.*Layout.
  */
 import * as ort from 'onnxruntime-node';
 import type { TensorInfo } from '../api';
@@ -100,7 +100,7 @@ export class StatisticsModel {
   }
 }
 
-/** The data of a [1, C, h, w] or [1, h, w, C] float32 tensor (onnxruntime-node hands over a JavaScript-owned array), with its sizes. */
+/** Returns the data of a [1, C, h, w] or [1, h, w, C] float32 tensor with its sizes (onnxruntime-node hands over a JavaScript-owned array). */
 function grid(tensor: ort.Tensor, layout: Layout, name: string, image: string): { data: Float32Array; channels: number; height: number; width: number } {
   if (tensor.type !== 'float32') {
     throw new HeatError(`Tensor "${name}" is ${tensor.type} for image ${image}; statistics need float32.`, 'Choose a float32 tensor (heat.model.featureLayer, heat.model.logitsTensor).', name);

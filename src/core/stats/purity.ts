@@ -54,7 +54,7 @@ export function reduceLabels(
   return result;
 }
 
-/** The same reduction for 8-bit labels (the decoded label files), counting in a 256-entry table instead of a Map. */
+/** Reduces 8-bit labels (the decoded label files) like reduceLabels, counting in a 256-entry table instead of a Map. */
 function reduceBytes(
   labels: Uint8Array, width: number, rowStart: Int32Array, colStart: Int32Array, gridHeight: number, gridWidth: number, purity: number, result: Int32Array,
 ): void {

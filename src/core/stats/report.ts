@@ -2,7 +2,7 @@ import type { StatisticsReport } from './compute';
 
 const fmt = (v: number) => v.toExponential(3);
 
-/** The lines `heat-lens stats` prints: what was written, counts per class, and the spectrum of each covariance. */
+/** Formats the lines `heat-lens stats` prints: the file written, counts per class, and the spectrum of each covariance. */
 export function formatStatisticsReport(report: StatisticsReport): string[] {
   const lines: string[] = [];
   const what = report.kind === 'partial' ? `partial statistics (shard ${report.shard})` : 'statistics';

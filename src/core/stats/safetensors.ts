@@ -45,7 +45,9 @@ export function encodeSafetensors(content: SafetensorsContent): Uint8Array {
   checkHost();
   const names = Object.keys(content.tensors).sort((a, b) => {
     const byAlignment = BYTES[content.tensors[b].dtype] - BYTES[content.tensors[a].dtype];
-    return byAlignment !== 0 ? byAlignment : a < b ? -1 : a > b ? 1 : 0;
+    if (byAlignment !== 0) return byAlignment;
+    if (a === b) return 0;
+    return a < b ? -1 : 1;
   });
 
   const header: Record<string, unknown> = {};

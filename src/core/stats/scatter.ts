@@ -61,18 +61,18 @@ export class ScatterEngine {
     return new ScatterEngine(session, exactSession, precision);
   }
 
-  /** X·Xᵀ for a float64 block X [D, n], computed in float64 whatever the engine's precision. */
+  /** Computes X·Xᵀ for a float64 block X [D, n] in float64, whatever the engine's precision. */
   async exactScatter(block: Float64Array, d: number, n: number): Promise<Float64Array> {
     const output = (await this.exactSession.run({ x: new ort.Tensor('float64', block, [d, n]) })).scatter;
     return output.data as Float64Array;
   }
 
-  /** A zeroed block of D × n values in this engine's precision, to be filled channel-major with centred values. */
+  /** Allocates a zeroed block of D × n values in this engine's precision, to be filled channel-major with centred values. */
   allocate(d: number, n: number): Float32Array | Float64Array {
     return this.precision === 'float32' ? new Float32Array(d * n) : new Float64Array(d * n);
   }
 
-  /** X·Xᵀ for the centred block X [D, n] from allocate(), returned [D, D] in the engine's precision (add it into float64). */
+  /** Computes X·Xᵀ for the centred block X [D, n] from allocate(), returned [D, D] in the engine's precision (add it into float64). */
   async scatter(block: Float32Array | Float64Array, d: number, n: number): Promise<Float32Array | Float64Array> {
     const input = block instanceof Float32Array
       ? new ort.Tensor('float32', block, [d, n])

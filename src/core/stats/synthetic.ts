@@ -5,9 +5,9 @@
  * logits z = Conv 1×1 (f) + b [1, C, H/2, W/2], optionally upsampled ×2 by nearest neighbour to [1, C, H, W].
  * Simple enough that a test can compute every feature and logit with plain loops.
  *
- * `resnetLike`: a stem and two more stride-2 3×3 convolutions (3 → 64 → 256 → D, each with ReLU), so the
- * feature map is D × H/8 × W/8 (1024 × 64 × 128 for a 512 × 1024 input), a 1×1 classifier and a ×8
- * bilinear upsampling of the logits, as a segmentation network's layer3 and head would be shaped.
+ * `resnetLike`: a 7×7 stem and two 3×3 convolutions, all with stride 2 and ReLU (3 → 64 → 256 → D channels),
+ * so the feature map is D × H/8 × W/8 (1024 × 64 × 128 for a 512 × 1024 input). A 1×1 classifier and a ×8
+ * bilinear upsampling of the logits follow, shaped like a segmentation network's layer3 and head.
  */
 import { onnx } from 'onnx-proto';
 
@@ -56,7 +56,7 @@ function model(nodes: onnx.NodeProto[], initializers: onnx.TensorProto[], inputD
   return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, producerName: 'heat-lens-synthetic', opsetImport: [{ domain: '', version: 13 }], graph })).finish();
 }
 
-/** The `linear` model with the given weights; input [1, 3, H, W] with dynamic H and W (even). */
+/** Builds the `linear` model with the given weights; input [1, 3, H, W] with dynamic H and W (even). */
 export function linearSegmentationModel(weights: LinearModelWeights): Uint8Array {
   const { dim: d, classes: c } = weights;
   const nodes = [
@@ -88,7 +88,7 @@ function uniform(count: number, scale: number, seed: number): Float32Array {
   return out;
 }
 
-/** The `resnetLike` model with He-scaled random weights; input [1, 3, height, width], features D × height/8 × width/8. */
+/** Builds the `resnetLike` model with He-scaled random weights; input [1, 3, height, width], features D × height/8 × width/8. */
 export function resnetLikeModel(options: { dim?: number; classes?: number; height?: number; width?: number; seed?: number } = {}): Uint8Array {
   const d = options.dim ?? 1024;
   const c = options.classes ?? 19;
