@@ -50,11 +50,13 @@ let accumulator: MetricAccumulator | undefined;
 let evaluation: MethodEvaluation | undefined;
 let probeSeq = 0;
 let defaultColormap: ColorMapName = 'viridis';
+let batch: { images: string[]; index: number } = { images: [], index: 0 };
 
 function receive(message: HostToViewer): void {
   switch (message.type) {
     case 'show':
       defaultColormap = message.colorMap;
+      batch = message.batch;
       load(message.image);
       break;
     case 'checks':
@@ -136,7 +138,13 @@ function toolbar(): HTMLElement {
     b.addEventListener('click', action);
     return b;
   };
+  const fileName = (file: string) => file.split(/[\\/]/).pop() ?? file;
+  const images = batch.images.length > 1
+    ? h('label', { class: 'group' }, 'Image ', select('image-select', batch.images.map((file, i) => [String(i), fileName(file)]), String(batch.index),
+      (value) => host.post({ type: 'selectImage', index: Number(value) }), 'Scored image'))
+    : undefined;
   return h('section', { id: 'toolbar' },
+    images,
     h('div', { class: 'group' },
       button('zoom-out', '−', 'Zoom out', () => zoomAt(1 / 1.25)),
       button('zoom-in', '+', 'Zoom in', () => zoomAt(1.25)),

@@ -82,7 +82,7 @@ async function scoreImage(session: HeatSession, uri?: vscode.Uri, uris?: vscode.
   }
   const last = result.results.at(-1);
   if (!last) return;
-  session.setLatest(last);
+  session.setBatch(result.results);
   ViewerPanel.show(session, last);
 }
 

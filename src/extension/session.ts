@@ -22,6 +22,9 @@ export interface RunRecord {
   keys: string[];
 }
 
+/** Scored images kept in memory for the viewer; each holds every map and the class probabilities. */
+const BATCH_LIMIT = 12;
+
 export class HeatSession implements vscode.Disposable {
   readonly log = vscode.window.createOutputChannel('HEAT Lens', { log: true });
   readonly engine: EngineClient;
@@ -29,6 +32,8 @@ export class HeatSession implements vscode.Disposable {
   private provider = '';
 
   latest?: ScoredImage;
+  /** The images of the last Score Image run, browsable in the viewer; the first BATCH_LIMIT are kept. */
+  batch: ScoredImage[] = [];
   checks: CheckResult[] = [];
   runs: RunRecord[] = [];
 
@@ -113,9 +118,12 @@ export class HeatSession implements vscode.Disposable {
     });
   }
 
-  setLatest(scored: ScoredImage): void {
-    this.latest = scored;
-    this.onDidScore.fire(scored);
+  /** Keeps a scored batch for the viewer and makes its last image the latest. */
+  setBatch(results: ScoredImage[]): void {
+    if (results.length > BATCH_LIMIT) this.log.info(`The viewer keeps the first ${BATCH_LIMIT} of ${results.length} scored images; their PNG maps are not affected.`);
+    this.batch = results.slice(0, BATCH_LIMIT);
+    this.latest = results.at(-1);
+    if (this.latest) this.onDidScore.fire(this.latest);
   }
 
   setChecks(checks: CheckResult[]): void {

@@ -68,13 +68,22 @@ export class ViewerPanel {
       case 'runChecklist':
         void vscode.commands.executeCommand('heat.runChecklist');
         break;
+      case 'selectImage': {
+        const chosen = this.session.batch[message.index];
+        if (!chosen) break;
+        this.scored = chosen;
+        this.panel.title = `HEAT: ${path.basename(chosen.image)}`;
+        this.sendImage();
+        break;
+      }
     }
   }
 
   private sendImage(): void {
-    const image = toViewerImage(this.scored, this.session.context.workspaceState.get<string[]>('heat.classNames') ?? []);
+    const image = toViewerImage(this.scored);
     const colorMap = vscode.workspace.getConfiguration('heat').get<ColorMapName>('viewer.colorMap', 'viridis');
-    this.post({ type: 'show', image, colorMap });
+    const batch = this.session.batch.includes(this.scored) ? this.session.batch : [this.scored];
+    this.post({ type: 'show', image, colorMap, batch: { images: batch.map((s) => s.image), index: batch.indexOf(this.scored) } });
   }
 
   private sendChecks(): void {
@@ -120,7 +129,7 @@ function classNames(scored: ScoredImage): string[] {
 }
 
 /** Copies the arrays so that the session's copy stays usable after the webview post. */
-export function toViewerImage(scored: ScoredImage, fallbackNames: string[]): ViewerImage {
+export function toViewerImage(scored: ScoredImage): ViewerImage {
   const { width, height } = mapSize(scored);
   const maps: Partial<Record<MapName, PackedArray>> = {};
   for (const [name, map] of Object.entries(scored.maps)) if (map) maps[name as MapName] = packArray(map.data.slice());
@@ -130,7 +139,7 @@ export function toViewerImage(scored: ScoredImage, fallbackNames: string[]): Vie
     width,
     height,
     classCount: scored.classCount,
-    classNames: names.length > 0 ? names : fallbackNames,
+    classNames: names,
     executionProvider: scored.summary.executionProvider,
     notes: scored.summary.notes,
     maps,

@@ -40,7 +40,7 @@ export interface ViewerImage {
 /** Host → viewer. */
 export type HostToViewer =
   /** A newly scored image; replaces the one shown. */
-  | { type: 'show'; image: ViewerImage; colorMap: ColorMapName }
+  | { type: 'show'; image: ViewerImage; colorMap: ColorMapName; batch: { images: string[]; index: number } }
   /** Checklist results that concern the shown image and the current configuration. */
   | { type: 'checks'; checks: PlacedCheck[] }
   /** Reply to `probe`: the top classes at one pixel. */
@@ -57,7 +57,9 @@ export type ViewerToHost =
   | { type: 'export'; files: { name: string; png: ArrayBuffer }[] }
   /** Opens the setting or checklist line a result is placed on. */
   | { type: 'openLink'; link: CheckLink }
-  | { type: 'runChecklist' };
+  | { type: 'runChecklist' }
+  /** Shows image `index` of the last scored batch. */
+  | { type: 'selectImage'; index: number };
 
 /** Summary of the latest scored image for the side view. */
 export interface SidebarSummary {

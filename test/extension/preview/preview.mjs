@@ -28,7 +28,7 @@ function stub(kind) {
       const rgba = new Uint8Array(W * H * 4); for (let i = 0; i < W * H; i++) { const y = Math.floor(i / W); rgba.set(y > 90 ? [90, 90, 95, 255] : [120, 160, 210, 255], 4 * i); }
       const pred = new Int32Array(W * H); for (let i = 0; i < W * H; i++) pred[i] = Math.floor(i / W) > 90 ? 7 : 1;
       const gt = new Uint8Array(W * H); for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) gt[y * W + x] = blob(x, y) > 0.3 ? 1 : y < 5 ? 255 : 0;
-      send({ type: 'show', colorMap: 'viridis', image: { image: '/ws/images/street_0001.png', width: W, height: H, classCount: 13, classNames: [], executionProvider: 'cpu', notes: [],
+      send({ type: 'show', colorMap: 'viridis', batch: { images: ['/ws/images/street_0000.png', '/ws/images/street_0001.png'], index: 1 }, image: { image: '/ws/images/street_0001.png', width: W, height: H, classCount: 13, classNames: [], executionProvider: 'cpu', notes: [],
         maps: { energy: map((x, y) => -30 + 20 * blob(x, y) + Math.sin(x / 9)), mahalanobis: map((x, y) => 5 + 10 * blob(x, y)), spatial: map((x, y) => 0.1 + blob(x, y)),
           heat: map((x, y) => blob(x, y) * 3 - 1), 'heat-normalized': map((x, y) => blob(x, y) * 4 - 1 + 0.3 * Math.cos(y / 7)),
           'weight-energy': map(() => 0.5), 'weight-mahalanobis': map((x) => 0.3 + 0.1 * (x > 160)), 'weight-spatial': map((x) => 0.2 - 0.1 * (x > 160)) },
