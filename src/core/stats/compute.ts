@@ -82,6 +82,7 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
   }
 
   const model = await StatisticsModel.open(config, log);
+  // NOTE: the scatter products run on the CPU provider even when the model runs on a GPU; untested there.
   const engine = await ScatterEngine.create(options.scatterPrecision ?? 'float32');
   const purity = get<number>(config, 'heat.statistics.purity');
   const minConfidence = get<number>(config, 'heat.statistics.minConfidence');
