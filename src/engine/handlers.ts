@@ -104,7 +104,7 @@ export function createHandlers(): EngineHandlers {
       context.setProvider(result.executionProvider);
       return result;
     },
-    checklist: (config, job, context) => runChecklist(config, { ...jobOptions(context), phase: job.phase }),
+    checklist: (config, job, context) => runChecklist(config, { ...jobOptions(context), phase: job.phase, onResult: context.onCheck }),
     invalidate: () => { void sessions.clear(); },
   };
 }

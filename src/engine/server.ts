@@ -5,7 +5,7 @@
  */
 import type { HeatConfig } from '../core/config';
 import type { Logger, Progress } from '../core/log';
-import type { SweepRow } from '../core/api';
+import type { CheckResult, SweepRow } from '../core/api';
 import {
   EngineJob, EngineToHost, HostToEngine, JobKind, JobResults, isHostToEngine, toWireError,
 } from '../protocol/engine';
@@ -18,6 +18,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** Streams a sweep or ablation row to the host. */
   onRow(row: SweepRow): void;
+  /** Streams a finished checklist result to the host. */
+  onCheck(result: CheckResult): void;
   /** Tells the host which execution provider onnxruntime uses. */
   setProvider(provider: string): void;
 }
@@ -102,6 +104,7 @@ export class EngineServer {
         },
       },
       onRow: (row) => send({ type: 'row', id, row }),
+      onCheck: (result) => send({ type: 'check', id, result }),
       setProvider: (provider) => send({ type: 'provider', provider }),
     };
   }

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { SweepRow, TensorInfo } from '../core/api';
+import type { CheckResult, SweepRow, TensorInfo } from '../core/api';
 import type { SweepResult } from '../core/sweep';
 import { ABLATION_KINDS, AblationKind } from '../protocol/engine';
 import { HeatSession, RunRecord } from './session';
@@ -163,11 +163,16 @@ async function streamRows(
 }
 
 async function runChecklist(session: HeatSession, phase?: number): Promise<void> {
-  const result = await session.run(phase ? `Validation Checklist, phase ${phase}` : 'Validation Checklist', { kind: 'checklist', phase });
+  // Results replace those of the phases being run as each check finishes, so the tree and the
+  // diagnostics fill while the run goes on and keep what finished when it is cancelled.
+  const kept = phase ? session.checks.filter((c) => c.phase !== phase) : [];
+  const streamed: CheckResult[] = [];
+  const publish = () => session.setChecks([...kept, ...streamed].sort((a, b) => a.phase - b.phase));
+  const title = phase ? `Validation Checklist, phase ${phase}` : 'Validation Checklist';
+  const result = await session.run(title, { kind: 'checklist', phase }, { onCheck: (check) => { streamed.push(check); publish(); } });
   if (!result) return;
-  const merged = phase ? [...session.checks.filter((c) => c.phase !== phase), ...result] : result;
-  merged.sort((a, b) => a.phase - b.phase);
-  session.setChecks(merged);
+  streamed.splice(0, streamed.length, ...result);
+  publish();
   const count = (s: string) => result.filter((c) => c.status === s).length;
   session.log.info(`Checklist: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped.`);
 }

@@ -31,7 +31,7 @@ export class ChecklistDiagnostics implements vscode.Disposable, vscode.CodeActio
   constructor(private readonly session: HeatSession) {
     this.disposables.push(
       this.collection,
-      session.onDidCheck.event(() => void this.refresh()),
+      session.onDidCheck.event(() => this.refreshSoon()),
       vscode.workspace.onDidSaveTextDocument((d) => { if (d.languageId === 'markdown' || d.fileName.endsWith('settings.json')) this.refreshSoon(); }),
       vscode.commands.registerCommand('heat.tickChecklistItem', tick),
     );

@@ -6,7 +6,7 @@
  * import, so tests drive it against a real forked process.
  */
 import { ChildProcess, fork } from 'node:child_process';
-import type { SweepRow } from '../core/api';
+import type { CheckResult, SweepRow } from '../core/api';
 import type { HeatConfig } from '../core/config';
 import {
   EngineError, EngineJob, EngineToHost, HostToEngine, JobKind, JobResults, LogLevel, isEngineToHost,
@@ -30,6 +30,7 @@ export interface EngineClientOptions {
 export interface RunOptions {
   onProgress?(done: number, total: number, message?: string): void;
   onRow?(row: SweepRow): void;
+  onCheck?(result: CheckResult): void;
   signal?: AbortSignal;
 }
 
@@ -139,6 +140,9 @@ export class EngineClient {
         break;
       case 'row':
         this.pending.get(message.id)?.options.onRow?.(message.row);
+        break;
+      case 'check':
+        this.pending.get(message.id)?.options.onCheck?.(message.result);
         break;
       case 'result':
         this.settle(message.id, (entry) => entry.resolve(message.result));

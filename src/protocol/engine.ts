@@ -74,6 +74,8 @@ export interface ProgressMessage { type: 'progress'; id: number; done: number; t
 export interface LogMessage { type: 'log'; id?: number; level: LogLevel; message: string }
 /** A sweep or ablation row, sent as soon as it is measured. */
 export interface RowMessage { type: 'row'; id: number; row: SweepRow }
+/** A checklist result, sent as soon as its check finishes. */
+export interface CheckMessage { type: 'check'; id: number; result: CheckResult }
 /** The execution provider onnxruntime actually used for the last session. */
 export interface ProviderMessage { type: 'provider'; provider: string }
 /** Job `id` finished. */
@@ -81,7 +83,7 @@ export interface ResultMessage { type: 'result'; id: number; result: JobResult }
 /** Job `id` failed or was cancelled. */
 export interface ErrorMessage { type: 'error'; id: number; error: WireError }
 
-export type EngineToHost = ReadyMessage | ProgressMessage | LogMessage | RowMessage | ProviderMessage | ResultMessage | ErrorMessage;
+export type EngineToHost = ReadyMessage | ProgressMessage | LogMessage | RowMessage | CheckMessage | ProviderMessage | ResultMessage | ErrorMessage;
 
 /** Narrows an unknown IPC message to a host→engine message. */
 export function isHostToEngine(message: unknown): message is HostToEngine {
@@ -92,7 +94,8 @@ export function isHostToEngine(message: unknown): message is HostToEngine {
 /** Narrows an unknown IPC message to an engine→host message. */
 export function isEngineToHost(message: unknown): message is EngineToHost {
   const type = (message as { type?: unknown } | null)?.type;
-  return type === 'ready' || type === 'progress' || type === 'log' || type === 'row' || type === 'provider' || type === 'result' || type === 'error';
+  const types = ['ready', 'progress', 'log', 'row', 'check', 'provider', 'result', 'error'];
+  return typeof type === 'string' && types.includes(type);
 }
 
 /** Converts any thrown value to its wire form, keeping HeatError's fix. */

@@ -43,6 +43,14 @@ describe('engine protocol', () => {
     assert.deepEqual(result, { rows: 3 });
   });
 
+  it('checklist: results stream before the result', async () => {
+    engine = client();
+    const streamed: string[] = [];
+    const results = await engine.run(config, { kind: 'checklist', phase: 4 }, { onCheck: (r) => streamed.push(r.id) });
+    assert.deepEqual(streamed, ['phase4.a', 'phase4.b']);
+    assert.deepEqual(results.map((r) => r.id), streamed);
+  });
+
   it('error: HeatError crosses the process with its fix', async () => {
     engine = client();
     await assert.rejects(engine.run(config, { kind: 'checklist' }), (error: EngineError) => {
