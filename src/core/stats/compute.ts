@@ -326,20 +326,37 @@ export function logitPeaks(logits: LogitsGrid, withSoftmax = true): { argmax: In
   const argmax = new Int32Array(pixels);
   const maxLogit = new Float32Array(pixels);
   const maxSoftmax = withSoftmax ? new Float32Array(pixels) : undefined;
-  const [pixelStride, classStride] = layout === 'NCHW' ? [1, pixels] : [classes, 1];
+  if (layout === 'NCHW') {
+    // Class planes are contiguous, so walk them one after another rather than striding across planes per pixel.
+    maxLogit.set(data.subarray(0, pixels));
+    for (let c = 1; c < classes; c++) {
+      const plane = c * pixels;
+      for (let p = 0; p < pixels; p++) {
+        const z = data[plane + p];
+        if (z > maxLogit[p]) { maxLogit[p] = z; argmax[p] = c; }
+      }
+    }
+    if (maxSoftmax) {
+      for (let c = 0; c < classes; c++) {
+        const plane = c * pixels;
+        for (let p = 0; p < pixels; p++) maxSoftmax[p] += Math.exp(data[plane + p] - maxLogit[p]);
+      }
+      for (let p = 0; p < pixels; p++) maxSoftmax[p] = 1 / maxSoftmax[p];
+    }
+    return { argmax, maxLogit, maxSoftmax };
+  }
   for (let p = 0; p < pixels; p++) {
-    const base = p * pixelStride;
+    const base = p * classes;
     let best = 0;
     let top = data[base];
     for (let c = 1; c < classes; c++) {
-      const z = data[base + c * classStride];
-      if (z > top) { top = z; best = c; }
+      if (data[base + c] > top) { top = data[base + c]; best = c; }
     }
     argmax[p] = best;
     maxLogit[p] = top;
     if (maxSoftmax) {
       let sum = 0;
-      for (let c = 0; c < classes; c++) sum += Math.exp(data[base + c * classStride] - top);
+      for (let c = 0; c < classes; c++) sum += Math.exp(data[base + c] - top);
       maxSoftmax[p] = 1 / sum;
     }
   }
