@@ -163,7 +163,7 @@ if [ "${HEAT_E2E_ONLY:-ui}" = ui ]; then
 s=$SECONDS
 WS_UI=$(make_workspace ws-ui)
 start_code_server "$WS_UI" "$ARTIFACTS/code-server-ui.log"
-HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_UI HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_ARTIFACTS=$ARTIFACTS HEAT_E2E_LOGS=$STATE/user/logs \
+HEAT_E2E_URL=$URL HEAT_E2E_WORKSPACE=$WS_UI HEAT_E2E_EXTENSION=$EXTENSION HEAT_E2E_ARTIFACTS=$ARTIFACTS HEAT_E2E_LOGS=$STATE/user/logs HEAT_E2E_STATE=$STATE \
   timeout 1800 "$TSX" scripts/e2e/mocha.ts "$STATE/results-ui.json" test/e2e/ui/*.e2e.ts || true
 stop_code_server
 mv "$STATE/user/logs" "$ARTIFACTS/vscode-logs-ui" 2>/dev/null || true

@@ -9,12 +9,19 @@ import { runFromPalette, screenshot, workbench } from './workbench';
 describe('sample workspace', () => {
   it('Open Sample Workspace copies the sample into the picked folder and opens it', async () => {
     const { page } = await workbench();
-    const parent = mkdtempSync(path.join(os.tmpdir(), 'heat-e2e-sample-'));
+    // inside the run's temporary folder, which run.sh removes
+    const parent = mkdtempSync(path.join(process.env.HEAT_E2E_STATE ?? os.tmpdir(), 'sample-parent-'));
     await runFromPalette(page, 'HEAT: Open Sample Workspace');
     const input = page.locator('.quick-input-widget input').first();
     await input.waitFor({ timeout: 30_000 });
-    await input.fill(`${parent}/`);
-    await page.waitForTimeout(800);
+    // the dialog fills in its starting folder a moment after it opens: type only after that, or it overwrites us
+    await page.waitForFunction((el) => (el as HTMLInputElement).value.length > 0, await input.elementHandle(), { timeout: 15_000 });
+    for (let attempt = 0; attempt < 6 && (await input.inputValue()) !== `${parent}/`; attempt++) {
+      await page.waitForTimeout(700);
+      await input.fill(`${parent}/`);
+      await page.waitForTimeout(700);
+    }
+    assert.equal(await input.inputValue(), `${parent}/`, 'the folder dialog kept replacing the typed path');
     await page.keyboard.press('Enter');
     const copy = path.join(parent, 'heat-sample');
     const reopened = (url: URL) => decodeURIComponent(url.toString()).includes(copy);
