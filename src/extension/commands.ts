@@ -138,7 +138,8 @@ async function runAblation(session: HeatSession, requested?: AblationKind): Prom
     normalization: 'Adaptive (EMA) against fixed and no normalization',
     layers: 'The feature layers listed in heat.ablation.layers',
   };
-  const kind = requested ?? (await vscode.window.showQuickPick(ABLATION_KINDS.map((k) => ({ label: k, detail: descriptions[k] })), { title: 'HEAT: Run Ablation' }))?.label as AblationKind | undefined;
+  const items = ABLATION_KINDS.map((k) => ({ label: k, detail: descriptions[k] }));
+  const kind = requested ?? ((await vscode.window.showQuickPick(items, { title: 'HEAT: Run Ablation' }))?.label as AblationKind | undefined);
   if (!kind) return;
   const outDir = session.runFolder(`ablation-${kind}`);
   await streamRows(session, 'ablation', `Ablation: ${kind}`, [], outDir, (onRow) =>
@@ -165,9 +166,9 @@ async function streamRows(
 async function runChecklist(session: HeatSession, phase?: number): Promise<void> {
   // Results replace those of the phases being run as each check finishes, so the tree and the
   // diagnostics fill while the run goes on and keep what finished when it is cancelled.
-  const kept = phase ? session.checks.filter((c) => c.phase !== phase) : [];
+  const otherPhases = phase ? session.checks.filter((c) => c.phase !== phase) : [];
   const streamed: CheckResult[] = [];
-  const publish = () => session.setChecks([...kept, ...streamed].sort((a, b) => a.phase - b.phase));
+  const publish = () => session.setChecks([...otherPhases, ...streamed].sort((a, b) => a.phase - b.phase));
   const title = phase ? `Validation Checklist, phase ${phase}` : 'Validation Checklist';
   const result = await session.run(title, { kind: 'checklist', phase }, { onCheck: (check) => { streamed.push(check); publish(); } });
   if (!result) return;

@@ -22,7 +22,7 @@ export interface RunRecord {
   keys: string[];
 }
 
-/** Scored images kept in memory for the viewer; each holds every map and the class probabilities. */
+/** Maximum number of scored images kept in memory for the viewer; each contains every map and the class probabilities. */
 const BATCH_LIMIT = 12;
 
 export class HeatSession implements vscode.Disposable {
