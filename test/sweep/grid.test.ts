@@ -5,7 +5,7 @@ import { ablationConfigurations, baseConfiguration, configurationLabel, expandGr
 
 const base = baseConfiguration(makeConfig({}, '/tmp'));
 
-function refused(raw: unknown, pattern: RegExp): void {
+function assertInvalid(raw: unknown, pattern: RegExp): void {
   assert.throws(() => validateGrid(raw), (e: unknown) => e instanceof HeatError && pattern.test(e.message), JSON.stringify(raw));
 }
 
@@ -31,19 +31,19 @@ describe('sweep grid', () => {
   });
 
   it('validation: errors name the key and the value', () => {
-    refused([1, 2], /must be an object of lists/);
-    refused({ temprature: [1] }, /Unknown key "temprature".*temperature/);
-    refused({ temperature: 1 }, /heat\.sweep\.grid\.temperature must be a non-empty list/);
-    refused({ temperature: [] }, /non-empty list/);
-    refused({ temperature: [0] }, /Invalid value 0 in heat\.sweep\.grid\.temperature/);
-    refused({ alpha: [1.5] }, /Invalid value 1\.5 in heat\.sweep\.grid\.alpha/);
-    refused({ kernelSize: [4] }, /Invalid value 4 in heat\.sweep\.grid\.kernelSize.*odd/);
-    refused({ covariance: ['full'] }, /Invalid value "full".*"tied", "classwise", "lowrank"/);
-    refused({ combination: ['sum'] }, /heat\.sweep\.grid\.combination.*"reliability"/);
-    refused({ normalization: ['batch'] }, /heat\.sweep\.grid\.normalization/);
-    refused({ featureLayer: [''] }, /heat\.sweep\.grid\.featureLayer/);
-    refused({ components: [['energy', 'energy']] }, /heat\.sweep\.grid\.components/);
-    refused({ temperature: [1, 1] }, /lists a value twice/);
+    assertInvalid([1, 2], /must be an object of lists/);
+    assertInvalid({ temprature: [1] }, /Unknown key "temprature".*temperature/);
+    assertInvalid({ temperature: 1 }, /heat\.sweep\.grid\.temperature must be a non-empty list/);
+    assertInvalid({ temperature: [] }, /non-empty list/);
+    assertInvalid({ temperature: [0] }, /Invalid value 0 in heat\.sweep\.grid\.temperature/);
+    assertInvalid({ alpha: [1.5] }, /Invalid value 1\.5 in heat\.sweep\.grid\.alpha/);
+    assertInvalid({ kernelSize: [4] }, /Invalid value 4 in heat\.sweep\.grid\.kernelSize.*odd/);
+    assertInvalid({ covariance: ['full'] }, /Invalid value "full".*"tied", "classwise", "lowrank"/);
+    assertInvalid({ combination: ['sum'] }, /heat\.sweep\.grid\.combination.*"reliability"/);
+    assertInvalid({ normalization: ['batch'] }, /heat\.sweep\.grid\.normalization/);
+    assertInvalid({ featureLayer: [''] }, /heat\.sweep\.grid\.featureLayer/);
+    assertInvalid({ components: [['energy', 'energy']] }, /heat\.sweep\.grid\.components/);
+    assertInvalid({ temperature: [1, 1] }, /lists a value twice/);
   });
 
   it('ablations: predefined grids', () => {

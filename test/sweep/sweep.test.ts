@@ -51,9 +51,9 @@ function pooled(result: SweepResult, match: Partial<SweepConfiguration>): Metric
   return { aupr: m.aupr.value, auroc: m.auroc.value, fpr95: m.fpr95.value };
 }
 
-function assertClose(actual: Metrics, expected: Metrics, tolerance: number, what: string): void {
+function assertClose(actual: Metrics, expected: Metrics, tolerance: number, label: string): void {
   for (const key of ['aupr', 'auroc', 'fpr95'] as const) {
-    assert.ok(Math.abs((actual[key] as number) - (expected[key] as number)) <= tolerance, `${what} ${key}: ${actual[key]} vs ${expected[key]}`);
+    assert.ok(Math.abs((actual[key] as number) - (expected[key] as number)) <= tolerance, `${label} ${key}: ${actual[key]} vs ${expected[key]}`);
   }
 }
 

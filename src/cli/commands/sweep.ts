@@ -25,7 +25,7 @@ export const sweepCommand: Command = {
   ].join('\n'),
   async run(argv, context) {
     const args = parseArgs(argv, ['config', 'grid', 'out', 'split']);
-    if (args.positional.length > 0) throw new HeatError(`Unexpected argument "${args.positional[0]}".`, 'Run "heat-lens sweep --help" for the usage.');
+    if (args.positional.length > 0) throw new HeatError(`Invalid argument "${args.positional[0]}".`, 'Run "heat-lens sweep --help" for the usage.');
     const config = await loadConfig(optionString(args, 'config'), context.cwd);
     const grid = await readGrid(optionString(args, 'grid'), context.cwd);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-sweep');
