@@ -168,12 +168,12 @@ async function runChecklist(session: HeatSession, phase?: number): Promise<void>
   // diagnostics fill while the run goes on and keep what finished when it is cancelled.
   const otherPhases = phase ? session.checks.filter((c) => c.phase !== phase) : [];
   const streamed: CheckResult[] = [];
-  const publish = () => session.setChecks([...otherPhases, ...streamed].sort((a, b) => a.phase - b.phase));
+  const publish = (running: boolean) => session.setChecks([...otherPhases, ...streamed].sort((a, b) => a.phase - b.phase), running);
   const title = phase ? `Validation Checklist, phase ${phase}` : 'Validation Checklist';
-  const result = await session.run(title, { kind: 'checklist', phase }, { onCheck: (check) => { streamed.push(check); publish(); } });
+  const result = await session.run(title, { kind: 'checklist', phase }, { onCheck: (check) => { streamed.push(check); publish(true); } });
+  if (result) streamed.splice(0, streamed.length, ...result);
+  publish(false);
   if (!result) return;
-  streamed.splice(0, streamed.length, ...result);
-  publish();
   const count = (s: string) => result.filter((c) => c.status === s).length;
   session.log.info(`Checklist: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped.`);
 }

@@ -27,23 +27,29 @@ export class ChecklistDiagnostics implements vscode.Disposable, vscode.CodeActio
   private placements: Placement[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private refreshTimer?: NodeJS.Timeout;
+  private reportNext = true;
 
   constructor(private readonly session: HeatSession) {
     this.disposables.push(
       this.collection,
-      session.onDidCheck.event(() => this.refreshSoon()),
+      session.onDidCheck.event(({ running }) => this.refreshSoon(!running)),
       vscode.workspace.onDidSaveTextDocument((d) => { if (d.languageId === 'markdown' || d.fileName.endsWith('settings.json')) this.refreshSoon(); }),
       vscode.commands.registerCommand('heat.tickChecklistItem', tick),
     );
     void this.refresh();
   }
 
-  refreshSoon(): void {
+  /** Refreshes after a short pause, so that a burst of streamed results costs one workspace scan. */
+  refreshSoon(report = true): void {
+    this.reportNext ||= report;
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => void this.refresh(), 300);
   }
 
+  /** Places every result again. The placement count is logged unless a checklist run is still streaming. */
   async refresh(): Promise<void> {
+    const report = this.reportNext;
+    this.reportNext = false;
     const results = this.session.checks;
     const folder = activeFolder();
     this.collection.clear();
@@ -68,7 +74,7 @@ export class ChecklistDiagnostics implements vscode.Disposable, vscode.CodeActio
       byFile.set(placement.file, list);
     }
     for (const [file, list] of byFile) this.collection.set(vscode.Uri.file(file), list);
-    this.session.log.info(`Placed ${this.placements.length} checklist diagnostics in ${byFile.size} files.`);
+    if (report) this.session.log.info(`Placed ${this.placements.length} checklist diagnostics in ${byFile.size} files.`);
   }
 
   /** Results with the places they were put, for the viewer's checklist section. */

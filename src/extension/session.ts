@@ -38,7 +38,8 @@ export class HeatSession implements vscode.Disposable {
   runs: RunRecord[] = [];
 
   readonly onDidScore = new vscode.EventEmitter<ScoredImage>();
-  readonly onDidCheck = new vscode.EventEmitter<CheckResult[]>();
+  /** Fires with the checklist results; `running` is true while a checklist run still streams results. */
+  readonly onDidCheck = new vscode.EventEmitter<{ checks: CheckResult[]; running: boolean }>();
   readonly onDidRecordRun = new vscode.EventEmitter<RunRecord>();
 
   constructor(readonly context: vscode.ExtensionContext) {
@@ -126,10 +127,10 @@ export class HeatSession implements vscode.Disposable {
     if (this.latest) this.onDidScore.fire(this.latest);
   }
 
-  setChecks(checks: CheckResult[]): void {
+  setChecks(checks: CheckResult[], running = false): void {
     this.checks = checks;
     void this.context.workspaceState.update('heat.checks', checks);
-    this.onDidCheck.fire(checks);
+    this.onDidCheck.fire({ checks, running });
   }
 
   recordRun(record: RunRecord): void {
