@@ -5,9 +5,10 @@
  * logits z = Conv 1×1 (f) + b [1, C, H/2, W/2], optionally upsampled ×2 by nearest neighbour to [1, C, H, W].
  * Simple enough that a test can compute every feature and logit with plain loops.
  *
- * `resnetLike`: a 7×7 stem and two 3×3 convolutions, all with stride 2 and ReLU (3 → 64 → 256 → D channels),
- * so the feature map is D × H/8 × W/8 (1024 × 64 × 128 for a 512 × 1024 input). A 1×1 classifier and a ×8
- * bilinear upsampling of the logits follow, shaped like a segmentation network's layer3 and head.
+ * `resnetLike`: a 4×4 stride-4 stem and three 3×3 convolutions, the first with stride 2, all with ReLU
+ * (3 → 128 → 256 → 512 → D channels), so the feature map is D × H/8 × W/8 (1024 × 64 × 128 for a 512 × 1024
+ * input, the size of ResNet-50's layer3). A 1×1 classifier and a ×8 bilinear upsampling of the logits follow.
+ * About 51 GMAC per 512 × 1024 image at D = 1024, the same layout as the project's forward-pass benchmark model.
  */
 import { onnx } from 'onnx-proto';
 
@@ -95,20 +96,24 @@ export function resnetLikeModel(options: { dim?: number; classes?: number; heigh
   const height = options.height ?? 512;
   const width = options.width ?? 1024;
   const seed = options.seed ?? 7;
-  const conv = (name: string, out: number, inp: number, k: number, s: number) => [
+  const conv = (name: string, out: number, inp: number, k: number) => [
     initializer(`${name}_w`, [out, inp, k, k], uniform(out * inp * k * k, Math.sqrt(6 / (inp * k * k)), seed + out + k)),
     initializer(`${name}_b`, [out], uniform(out, 0.1, seed + 2 * out)),
   ];
   const inits = [
-    ...conv('stem', 64, 3, 7, 2), ...conv('layer2', 256, 64, 3, 2), ...conv('layer3', d, 256, 3, 2), ...conv('classifier', c, d, 1, 1),
+    ...conv('stem', 128, 3, 4), ...conv('layer1', 256, 128, 3), ...conv('layer2', 512, 256, 3), ...conv('layer3', d, 512, 3),
+    ...conv('classifier', c, d, 1),
     initializer('scales', [4], Float32Array.from([1, 1, 8, 8])),
   ];
+  const same = { kernel_shape: [3, 3], pads: [1, 1, 1, 1] };
   const nodes = [
-    node('Conv', ['image', 'stem_w', 'stem_b'], ['stem'], { kernel_shape: [7, 7], strides: [2, 2], pads: [3, 3, 3, 3] }),
+    node('Conv', ['image', 'stem_w', 'stem_b'], ['stem'], { kernel_shape: [4, 4], strides: [4, 4] }),
     node('Relu', ['stem'], ['stem_relu']),
-    node('Conv', ['stem_relu', 'layer2_w', 'layer2_b'], ['layer2'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    node('Conv', ['stem_relu', 'layer1_w', 'layer1_b'], ['layer1'], { ...same, strides: [2, 2] }),
+    node('Relu', ['layer1'], ['layer1_relu']),
+    node('Conv', ['layer1_relu', 'layer2_w', 'layer2_b'], ['layer2'], same),
     node('Relu', ['layer2'], ['layer2_relu']),
-    node('Conv', ['layer2_relu', 'layer3_w', 'layer3_b'], ['layer3'], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
+    node('Conv', ['layer2_relu', 'layer3_w', 'layer3_b'], ['layer3'], same),
     node('Relu', ['layer3'], [SYNTHETIC_FEATURES]),
     node('Conv', [SYNTHETIC_FEATURES, 'classifier_w', 'classifier_b'], ['logits_low'], { kernel_shape: [1, 1] }),
     node('Resize', ['logits_low', '', 'scales'], [SYNTHETIC_LOGITS], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }),
