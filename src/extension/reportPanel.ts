@@ -26,10 +26,19 @@ export class ReportPanel {
   }
 }
 
-/** SVG plots in the report folder (PR and ROC curves written by core), read as text. */
+/** SVG plots of a report (PR and ROC curves written by core under plots/), read as text. */
 async function readPlots(folder: string): Promise<ReportPlot[]> {
-  let names: string[];
-  try { names = await fs.readdir(folder); } catch { return []; }
-  const svgs = names.filter((n) => n.toLowerCase().endsWith('.svg')).sort();
-  return Promise.all(svgs.map(async (name) => ({ name, svg: await fs.readFile(path.join(folder, name), 'utf8') })));
+  const plots: ReportPlot[] = [];
+  for (const dir of [folder, path.join(folder, 'plots')]) {
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.filter((n) => n.toLowerCase().endsWith('.svg')).sort()) {
+      plots.push({ name, svg: await fs.readFile(path.join(dir, name), 'utf8') });
+    }
+  }
+  return plots;
 }
