@@ -122,6 +122,7 @@ describe('checklist diagnostics', () => {
     await configuration().update('score.padding', 'zero', vscode.ConfigurationTarget.Workspace);
     try {
       await runHeatCommand('heat.runChecklist');
+      await vscode.workspace.openTextDocument(settingsUri());
       const flagged = await until(() => heatDiagnostics(settingsUri()).find((d) =>
         d.severity !== vscode.DiagnosticSeverity.Information && /padding|border|edge/i.test(checkTitle(d))), 30_000);
       assert.ok(flagged, `no warning or error about padding with heat.score.padding = "zero"; diagnostics: ${heatDiagnostics(settingsUri()).map((d) => d.message).join(' | ')}`);
@@ -141,6 +142,8 @@ describe('checklist diagnostics', () => {
     const passed = heatDiagnostics(fixtureUri()).filter((d) => d.severity === vscode.DiagnosticSeverity.Information);
     assert.ok(passed.length > 0, 'no passed check on checklist.md to tick');
     const target = passed[0];
+    // code actions are computed on a loaded document, as in an editor (an unloaded one is an "Illegal argument")
+    await vscode.workspace.openTextDocument(fixtureUri());
     const actions = await Promise.resolve(vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', fixtureUri(), target.range))
       .catch((error: Error) => { throw new Error(`code actions at ${JSON.stringify(target.range)} of checklist.md: ${error.message}`); });
     const tick = actions.find((a) => /tick/i.test(a.title));
