@@ -45,6 +45,24 @@ describe('stats accumulator', () => {
     await engine32.release();
   });
 
+  for (const d of [5, 64, 257]) {
+    it(`scatter engine: blocked X·Xᵀ equals straight loops (D = ${d})`, async () => {
+      const n = 37;
+      const rand = random(d);
+      const x = Float64Array.from({ length: d * n }, () => gaussian(rand));
+      const expected = new Array<number>(d * d).fill(0);
+      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) for (let k = 0; k < n; k++) expected[i * d + j] += x[i * n + k] * x[j * n + k];
+      const exact = engine64.allocate(d, n) as Float64Array;
+      exact.set(x);
+      assert.ok(maxRelativeError(await engine64.scatter(exact, d, n), expected) < 1e-12);
+      const single = engine32.allocate(d, n);
+      single.set(x);
+      const target = new Float64Array(d * d).fill(1);
+      await engine32.addScatter(target, single, d, n);
+      assert.ok(maxRelativeError(target.map((v) => v - 1), expected) < 1e-5);
+    });
+  }
+
   for (const offset of [0, 1e4]) {
     it(`merged image batches equal one float64 two-pass within 1e-9 (offset ${offset})`, async () => {
       const d = 6;

@@ -181,8 +181,8 @@ async function accumulateClasswise(target: ClassMoments, engine: ScatterEngine, 
     const mean = new Float64Array(d);
     const block = engine.allocate(d, n);
     centredBlock(features, Int32Array.from(list), mean, block);
-    const scatter = await engine.scatter(block, d, n);
-    mergeBlock(target, c, n, mean, scatter);
+    await engine.addScatter(scatterOf(target, c), block, d, n);
+    mergeCountAndMean(target, c, n, mean);
   }
 }
 
@@ -218,8 +218,7 @@ async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, fea
       if (c >= 0) block[row + p] = data[channel + p * cellStride] - means[c * d + i];
     }
   }
-  const scatter = await engine.scatter(block, d, cells);
-  addInto(target.scatters, scatter);
+  await engine.addScatter(target.scatters, block, d, cells);
 
   // Σ_c δ_c·δ_cᵀ·na·nb/n as one float64 product Y·Yᵀ, with column c of Y [D, K] = sqrt(na·nb/n)·δ_c.
   const merging = present.filter((c) => target.counts[c] > 0);
@@ -230,7 +229,7 @@ async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, fea
       const scale = Math.sqrt((na * counts[c]) / (na + counts[c]));
       for (let i = 0; i < d; i++) y[i * merging.length + k] = scale * (means[c * d + i] - target.means[c * d + i]);
     });
-    addInto(target.scatters, await engine.exactScatter(y, d, merging.length));
+    await engine.addExactScatter(target.scatters, y, d, merging.length);
   }
   for (const c of present) mergeCountAndMean(target, c, counts[c], means.subarray(c * d, (c + 1) * d), false);
 }
