@@ -115,7 +115,7 @@ describe('sweep: one pass on the sample workspace', function () {
     const base = result.rows[0].configuration;
     const components: HeatComponent[] = ['energy', 'mahalanobis', 'spatial'];
 
-    // z constants: mean and unbiased std over known pixels after bilinear resizing, one global two-pass loop.
+    // z constants: mean and unbiased std over known logits pixels (label pixel at the cell centre), one global two-pass loop.
     const values: Record<string, number[]> = { energy: [], mahalanobis: [], spatial: [] };
     const single = withOverrides(config, { ...settingsSnippet({ ...base, combination: 'reliability' }), 'heat.statistics.path': layerStatisticsPath(config, base.featureLayer) });
     const session = await HeatSession.open(single);
@@ -125,9 +125,13 @@ describe('sweep: one pass on the sample workspace', function () {
       const run = await session.runImage(sample.image);
       const label = await loadLabel(sample.label as string, mapping, { width: run.image.width, height: run.image.height });
       images.push({ maps: run.maps, h: run.height, w: run.width, label });
-      for (const c of components) {
-        const resized = resizeBilinear(run.maps.get(c) as Float32Array, run.height, run.width, label.height, label.width);
-        for (let i = 0; i < resized.length; i++) if (label.anomaly[i] === 0) values[c].push(resized[i]);
+      for (let y = 0; y < run.height; y++) {
+        for (let x = 0; x < run.width; x++) {
+          const ly = Math.min(label.height - 1, Math.floor(((y + 0.5) * label.height) / run.height));
+          const lx = Math.min(label.width - 1, Math.floor(((x + 0.5) * label.width) / run.width));
+          if (label.anomaly[ly * label.width + lx] !== 0) continue;
+          for (const c of components) values[c].push((run.maps.get(c) as Float32Array)[y * run.width + x]);
+        }
       }
     }
     await session.release();
@@ -171,6 +175,9 @@ describe('sweep: one pass on the sample workspace', function () {
       }
       const m = acc.finish().metrics.pooled;
       assertClose(pooled(result, { combination: mode }), { aupr: m.aupr.value, auroc: m.auroc.value, fpr95: m.fpr95.value }, 1e-6, mode);
+      // A single session configured with this combination z-scores in the head with its own calibration pass.
+      const headPath = await evaluateOne(config, row.configuration);
+      assertClose(pooled(result, { combination: mode }), headPath, 1e-4, `${mode} via the head`);
       const total = dominance[0] + dominance[1] + dominance[2];
       components.forEach((c, k) => assert.ok(Math.abs((row.dominance[c] as number) - dominance[k] / total) <= 1e-6, `${mode} dominance ${c}`));
 

@@ -7,8 +7,8 @@
  *   'standardized'  HEAT = Σ_c w_c·(s_c − μ_c)/σ_c
  *   'equal'         HEAT = Σ_c (1/n)·(s_c − μ_c)/σ_c           (n = number of combined components)
  * μ_c and σ_c are the mean and the unbiased standard deviation of s_c over the KNOWN pixels (label 0, not
- * anomaly, not void) of the sweep split, each map first resized bilinearly to its label's resolution as the
- * evaluation does. The combination itself runs at logits resolution, like the head.
+ * anomaly, not void) of the sweep split, at logits resolution with the labels resized by nearest neighbour,
+ * as pipeline/calibrate.ts computes them for a single session. The combination runs at logits resolution too.
  *
  * Dominance: at a pixel, the component whose weighted term |w_c·t_c| is largest dominates (t_c = s_c for
  * 'reliability', the z-score otherwise; w_c = 1/n for 'equal'); ties go to the earlier component in the

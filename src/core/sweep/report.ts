@@ -17,9 +17,17 @@ export interface SweepFiles {
 
 const percent = (v: number | null | undefined, width = 6) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : (100 * v).toFixed(2)).padStart(width);
 
+/** Formats a share as a whole percentage, keeping "<1%" and ">99%" apart from exactly 0 % and 100 %. */
+function shareText(share: number): string {
+  if (!Number.isFinite(share)) return 'n/a';
+  if (share > 0 && share < 0.005) return '<1%';
+  if (share < 1 && share > 0.995) return '>99%';
+  return `${Math.round(100 * share)}%`;
+}
+
 function dominanceText(row: SweepConfigurationResult): string {
   return HEAT_COMPONENTS.filter((c) => row.dominance[c] !== undefined)
-    .map((c) => `${c[0].toUpperCase()} ${Math.round(100 * (row.dominance[c] as number))}%`).join(' ');
+    .map((c) => `${c[0].toUpperCase()} ${shareText(row.dominance[c] as number)}`).join(' ');
 }
 
 /** Plain-text table for the terminal, best AUPR first. */

@@ -22,7 +22,7 @@ import { CancelledError, HeatError, throwIfCancelled } from '../errors';
 import { MetricAccumulator } from '../eval/metrics';
 import { ScoreNormalizer, type ComponentStandardization, type HeatComponent } from '../heat';
 import { noProgress, silentLogger } from '../log';
-import { resizeBilinear } from '../pipeline/resize';
+import { resizeBilinear, resizeNearest } from '../pipeline/resize';
 import type { VariantSettings } from '../pipeline/session';
 import { addDominance, combineStandardized, KnownMoments, type ComponentMaps } from './combine';
 import {
@@ -202,12 +202,14 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
       result.forwardPasses = session.forwardPasses;
       const label = await loadLabel(sample.label as string, mapping, { width: run.image.width, height: run.image.height, image: sample.image });
 
+      // Known pixels at logits resolution (labels resized by nearest neighbour), as the z-score calibration of a single session uses.
+      const known = zVariants.size > 0 ? resizeNearest(label.anomaly, label.height, label.width, run.height, run.width) : undefined;
       for (const v of zVariants.values()) {
         const scores: ComponentMaps = {};
         const weights: ComponentMaps = {};
         for (const c of v.components) {
           scores[c] = Float32Array.from(mapOf(run.maps, v.group, c, v.suffix));
-          v.moments.get(c)!.add(resizeBilinear(scores[c]!, run.height, run.width, label.height, label.width), label.anomaly);
+          v.moments.get(c)!.add(scores[c]!, known!);
           if (v.weights) weights[c] = Float32Array.from(mapOf(run.maps, v.group, `weight_${c}`, v.suffix));
         }
         v.images.push(scores);
