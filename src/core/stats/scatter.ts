@@ -39,7 +39,7 @@ export function scatterGraph(precision: ScatterPrecision, d: number, parts = par
   });
   const bounds = blockBounds(d, parts);
   const ints = (name: string, values: number[]) => onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, int64Data: values });
-  const initializer = [ints('axes', [0])];
+  const initializer = parts > 1 ? [ints('axes', [0])] : [];
   const node: onnx.NodeProto[] = [];
   const output: onnx.ValueInfoProto[] = [];
   const part = (i: number) => (parts === 1 ? 'x' : `x_${i}`);
@@ -82,6 +82,7 @@ export class ScatterEngine {
       session = ort.InferenceSession.create(scatterGraph(precision, d, parts), {
         executionProviders: this.executionProviders,
         graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
         // The model's own session runs between scatter products; idle threads spinning here would slow it down.
         extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       });
