@@ -91,6 +91,14 @@ function missingBinaries(packageDir: string, target: Target): string | undefined
   return `no file matches ${missing.map(String).join(' or ')} (the npm packages ship no ${target.name} binary)`;
 }
 
+// top-level entries that belong in a VSIX; anything else in the folder (notes, scratch files, other
+// tools' output) stays out whatever .vscodeignore says
+const PACKAGED_TOP_LEVEL = new Set(['package.json', 'README.md', 'LICENSE', 'LICENSE.md', 'LICENSE.txt', 'CHANGELOG.md', 'dist', 'media', 'samples', 'node_modules']);
+
+function unlistedTopLevelIgnoreLines(packageDir: string): string[] {
+  return readdirSync(packageDir).filter((name) => !PACKAGED_TOP_LEVEL.has(name)).sort().flatMap((name) => [name, `${name}/**`]);
+}
+
 /** Names of the packages installed at the top of packageDir/node_modules, scoped ones as @scope/name. */
 function installedPackages(packageDir: string): string[] {
   const modules = path.join(packageDir, 'node_modules');
@@ -130,7 +138,8 @@ function packageTarget(target: Target, options: Options, version: string): { fil
     writeFileSync(ignoreFile, [
       base,
       "# other platforms' binaries (scripts/package/targets.ts)", ...foreignBinaryIgnoreLines(target),
-      '# packages esbuild bundled into dist/', ...bundled, '',
+      '# packages esbuild bundled into dist/', ...bundled,
+      '# top-level entries that are not part of the extension', ...unlistedTopLevelIgnoreLines(packageDir), '',
     ].join('\n'));
 
     const file = path.join(options.outDir, `heat-lens-${target.name}-${version}.vsix`);
