@@ -29,6 +29,8 @@ async function main(): Promise<number> {
   const authority = new URL(base).host;
 
   const browser = await launchBrowser();
+  // `timeout` in run.sh ends a hung run with SIGTERM: close Chromium rather than leave it behind
+  process.once('SIGTERM', () => void browser.close().finally(() => process.exit(124)));
   let finish!: (code: number | string) => void;
   const exited = new Promise<number | string>((resolve) => (finish = resolve));
   await browser.page.exposeFunction('codeAutomationLog', (type: string, args: unknown) => {
