@@ -393,7 +393,13 @@ def write_split(out_dir, name, count):
         if shifted:
             shift_domain(rng, canvas)
         stem = f'{name}_{i:03d}'
-        Image.fromarray(np.clip(np.rint(canvas.rgb), 0, 255).astype(np.uint8)).save(os.path.join(images_dir, stem + '.png'), optimize=True)
+        image = Image.fromarray(np.clip(np.rint(canvas.rgb), 0, 255).astype(np.uint8))
+        if shifted:
+            # Sensor noise makes PNGs large; a shifted camera is also a JPEG camera, which keeps the
+            # sample (and the extension package that bundles it) small.
+            image.save(os.path.join(images_dir, stem + '.jpg'), quality=90)
+        else:
+            image.save(os.path.join(images_dir, stem + '.png'), optimize=True)
         Image.fromarray(canvas.label).save(os.path.join(labels_dir, stem + '.png'), optimize=True)
 
 
