@@ -106,7 +106,7 @@ describe('stats accumulator', () => {
   });
 
   for (const offset of [0, 1e4]) {
-    it(`pooled moments: one product per image equals the sum of class scatters of a two-pass within 1e-9 (offset ${offset})`, async () => {
+    it(`pooled scatter equals summed class scatters (offset ${offset})`, async () => {
       const d = 6;
       const { images, rowsByClass } = makeImages(9, d, 3, offset, 17);
       const pooled = emptyMoments(3, d, 'pooled');
@@ -177,7 +177,7 @@ describe('stats accumulator', () => {
 });
 
 describe('stats tied covariance', () => {
-  it('pools class-centred samples: sizes 1000 and 10 with different spreads differ from the mean of class covariances', async () => {
+  it('sizes 1000 and 10: pooled, not mean of class covariances', async () => {
     const d = 3;
     const rand = random(21);
     const rows: number[][][] = [[], []];
