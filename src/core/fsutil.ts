@@ -26,6 +26,8 @@ export async function writeDirAtomic(target: string, fill: (dir: string) => Prom
   await fs.mkdir(parent, { recursive: true });
   const temporary = await fs.mkdtemp(path.join(parent, `.${path.basename(target)}.tmp-`));
   try {
+    // mkdtemp creates the folder private (0700); the result is an ordinary output folder.
+    await fs.chmod(temporary, 0o777 & ~process.umask());
     await fill(temporary);
     await fs.rm(target, { recursive: true, force: true });
     await fs.rename(temporary, target);

@@ -111,8 +111,10 @@ describe('heat-lens CLI', () => {
       this.skip();
     }
     const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-'));
+    const config = path.join(dir, 'settings.json');
+    writeFileSync(config, JSON.stringify({ 'heat.model.path': path.join(SAMPLE, 'model.onnx') }));
     const good = path.join(SAMPLE, 'test', 'images', 'test_001.png');
-    const result = spawnSync(process.execPath, [CLI, 'score', good, path.join(dir, 'missing.png'), '--out', dir], { cwd: SAMPLE, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [CLI, 'score', good, path.join(dir, 'missing.png'), '--config', config, '--out', dir], { encoding: 'utf8' });
     assert.equal(result.status, 1, result.stderr);
     const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'));
     assert.equal(errors.length, 1, result.stderr);

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig, withOverrides } from '../../core/config';
 import { HeatError } from '../../core/errors';
-import { writeDirAtomic } from '../../core/fsutil';
+import { writeDirAtomic, writeFileAtomic } from '../../core/fsutil';
+import type { Logger } from '../../core/log';
 import { listSplit } from '../../core/data';
 import { evaluate } from '../../core/pipeline/evaluate';
 import { scoreImages } from '../../core/pipeline/score';
@@ -36,28 +37,35 @@ export const demoCommand: Command = {
     const started = performance.now();
     const sample = sampleWorkspace();
     const base = await loadConfig(path.join(sample, '.vscode', 'settings.json'));
-    const job = { log: context.log, progress: context.progress, signal: context.signal };
     let table = '';
     let shiftedTable = '';
 
     // Everything is built in a temporary folder that replaces outDir only when the whole job succeeded.
+    // Paths inside the reports and logs are written as they will be after the rename.
     await writeDirAtomic(outDir, async (dir) => {
+      const final = (text: string) => text.split(dir).join(outDir);
+      const log: Logger = {
+        info: (m) => context.log.info(final(m)), warn: (m) => context.log.warn(final(m)),
+        error: (m) => context.log.error(final(m)), debug: (m) => context.log.debug(final(m)),
+      };
+      const job = { log, progress: context.progress, signal: context.signal };
       const config = withOverrides(base, { 'heat.statistics.path': path.join(dir, 'statistics.safetensors') });
-      context.log.info('1/4 Class statistics on the train split');
+      log.info('1/4 Class statistics on the train split');
       await computeStatistics(config, { ...job, out: path.join(dir, 'statistics.safetensors') });
 
-      context.log.info('2/4 Evaluating the test split');
+      log.info('2/4 Evaluating the test split');
       const test = await evaluate(config, { ...job, outDir: dir, split: 'test' });
       table = formatMetricsTable(test.methods);
 
-      context.log.info('3/4 Evaluating the domain-shifted test split');
+      log.info('3/4 Evaluating the domain-shifted test split');
       const shifted = await evaluate(config, { ...job, outDir: path.join(dir, 'test-shifted'), split: 'testShifted' });
       shiftedTable = formatMetricsTable(shifted.methods);
 
-      context.log.info('4/4 Scoring three test images');
+      log.info('4/4 Scoring three test images');
       const images = (await listSplit(config, 'test')).slice(0, 3).map((s) => s.image);
       const { failures } = await scoreImages(config, images, { ...job, outDir: path.join(dir, 'maps') });
       if (failures.length > 0) throw new HeatError(`Scoring the sample failed: ${failures[0].error}`);
+      await rewritePaths(dir, final);
     });
 
     const seconds = (performance.now() - started) / 1000;
@@ -71,3 +79,14 @@ export const demoCommand: Command = {
     return 0;
   },
 };
+
+/** Rewrites the temporary folder's path to the final one in every report and summary under `dir`. */
+async function rewritePaths(dir: string, final: (text: string) => string): Promise<void> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !/\.(md|json|csv)$/.test(entry.name)) continue;
+    const file = path.join(entry.parentPath ?? entry.path, entry.name);
+    const text = await fs.readFile(file, 'utf8');
+    const rewritten = final(text);
+    if (rewritten !== text) await writeFileAtomic(file, rewritten);
+  }
+}

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { MethodEvaluation } from '../../core/eval/metrics';
 import { loadConfig } from '../../core/config';
+import { HeatError } from '../../core/errors';
 import { evaluate } from '../../core/pipeline/evaluate';
 import { optionString, parseArgs } from '../args';
 import type { Command } from '../context';
@@ -25,7 +26,7 @@ export const evalCommand: Command = {
     const config = await loadConfig(optionString(args, 'config'), context.cwd);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-eval');
     const split = (optionString(args, 'split') ?? 'test') as 'test' | 'testShifted' | 'val';
-    if (!['test', 'testShifted', 'val'].includes(split)) throw new Error(`Invalid --split ${split}; expected test, testShifted or val.`);
+    if (!['test', 'testShifted', 'val'].includes(split)) throw new HeatError(`Invalid --split ${split}.`, 'Expected test, testShifted or val.');
 
     const result = await evaluate(config, {
       outDir, split, saveScores: args.options.has('save-scores'), log: context.log, progress: context.progress, signal: context.signal,

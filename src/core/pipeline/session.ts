@@ -167,7 +167,12 @@ export class HeatSession {
       provider: get<ProviderSetting>(config, 'heat.executionProvider'), log, ranks,
     });
     log.info(`Scoring ${model.path} on ${pipeline.executionProvider} (${pipeline.mode}${pipeline.reason ? `: ${pipeline.reason}` : ''}); logits "${logitsTensor}"${featureTensor ? `, features "${featureTensor}"` : ''}.`);
-    for (const variant of head.variants) notes.push(...variant.notes.filter((n) => !notes.includes(n)));
+    for (const variant of head.variants) {
+      for (const note of variant.notes.filter((n) => !notes.includes(n))) {
+        notes.push(note);
+        log.info(note);
+      }
+    }
     return new HeatSession(model, pipeline, head, inspection.inputs[0], preprocessing, logitsTensor, featureTensor, classCount,
       statistics, statistics ? statisticsPath : undefined, notes, log);
   }
