@@ -12,7 +12,7 @@ import { optionString, parseArgs } from '../args';
 import type { Command } from '../context';
 import { formatMetricsTable } from './eval';
 
-/** The bundled sample workspace: next to dist/ in a checkout and in the installed extension. */
+/** Finds the bundled sample workspace, next to dist/ in a checkout and in the installed extension. */
 export function sampleWorkspace(): string {
   const candidates = [path.join(__dirname, '..', 'samples', 'street'), path.join(__dirname, '..', '..', '..', 'samples', 'street')];
   const found = candidates.find((dir) => existsSync(path.join(dir, '.vscode', 'settings.json')));

@@ -1,7 +1,7 @@
 /**
  * Z-score constants for the `standardized` and `equal` combinations: the mean and standard deviation of
- * each HEAT component (energy, Mahalanobis, spatial) over the known pixels of the validation split, with
- * the components computed at logits resolution and the labels resized to it by nearest neighbour.
+ * each HEAT component (energy, Mahalanobis, spatial) over the known pixels of the validation split.
+ * Components are computed at logits resolution, and the labels are resized to it by nearest neighbour.
  */
 import type { HeatConfig } from '../config';
 import { HeatError, throwIfCancelled } from '../errors';

@@ -1,9 +1,9 @@
 /**
  * `heat-lens eval`: scores a labelled split once and evaluates HEAT and the baselines from that one pass.
  *
- * Steps: open one session (model + head); when a validation split is configured, score it first and take
- * each method's F1-optimal threshold there; score the test split, resize every map bilinearly from the
- * logits' resolution to the label's, and feed one metric accumulator per method; write the reports.
+ * Steps: open one session (model + head). When a validation split is configured, score it first and take
+ * each method's F1-optimal threshold there. Then score the test split, resize every map bilinearly from the
+ * logits' resolution to the label's, and feed one metric accumulator per method. Last, write the reports.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -57,9 +57,9 @@ export function evaluationMethods(statistics: ClassStatistics | undefined): Meth
 }
 
 /**
- * Standardized max logit (Jung et al., ICCV 2021): the max logit standardised by the training statistics
- * of the predicted class, negated so that higher = more anomalous: (μ_c − max z) / σ_c. The head's
- * `max_logit` map already holds −max z.
+ * Standardized max logit: the max logit standardised by the training statistics of the predicted class,
+ * negated so that higher = more anomalous: (μ_c − max z) / σ_c. The head's `max_logit` map already
+ * contains −max z.
  */
 function standardizedMaxLogit(run: ImageRun, mean: Float64Array, std: Float64Array): Float32Array | undefined {
   const negMax = run.maps.get('max_logit');
@@ -153,7 +153,7 @@ interface SplitOptions extends EvalOptions {
   progress: Progress;
 }
 
-/** One pass over a split: each image is scored once and every method's accumulator is fed from that run. */
+/** Scores a split in one pass: each image runs once and feeds every method's accumulator. */
 async function scoreSplit(
   config: HeatConfig, session: HeatSession, methods: Method[], samples: Sample[], mapping: LabelMapping,
   options: SplitOptions, stage: string, scoresDir: string | undefined, thresholds?: (GivenThreshold | null)[],

@@ -114,7 +114,7 @@ export class HeatSession {
       : undefined;
 
     // One probe run measures the logits and feature shapes the layouts are detected from; it also flags
-    // a logits tensor that already holds probabilities.
+    // a logits tensor that already contains probabilities.
     const measured = [logitsTensor, ...(featureTensor ? [featureTensor] : [])];
     const inspection = await listTensors(model, { measure: measured, log });
     const all = [...inspection.outputs, ...inspection.intermediates];
