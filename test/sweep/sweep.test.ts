@@ -91,6 +91,15 @@ describe('sweep: one pass on the sample workspace', function () {
     assert.deepEqual(sweep.statistics.map((s) => [s.layer, s.source]).sort(), [['layer2', 'computed'], ['layer3', 'computed']]);
   });
 
+  it('missing statistics of two layers: one training pass', async () => {
+    assert.equal(sweep.statisticsPasses, 1);
+    assert.deepEqual(sweep.statistics.map((s) => [s.layer, s.pass]).sort(), [['layer2', 1], ['layer3', 1]]);
+    for (const layer of ['layer2', 'layer3']) assert.ok((await fs.stat(layerStatisticsPath(config, layer))).isFile(), layer);
+    const written = JSON.parse(await fs.readFile(path.join(dir, 'grid24', 'results.json'), 'utf8'));
+    assert.equal(written.statisticsPasses, 1);
+    assert.match(await fs.readFile(path.join(dir, 'grid24', 'report.md'), 'utf8'), /Passes over the training split for statistics: 1\./);
+  });
+
   it('sweep rows equal separate single-configuration evaluations', async () => {
     for (const c of [
       { temperature: 2, kernelSize: 5, covariance: 'classwise', featureLayer: 'layer2' },
@@ -106,6 +115,7 @@ describe('sweep: one pass on the sample workspace', function () {
     const result = await runSweep(config, { alpha: [0, 0.99], normalization: ['adaptive', 'none'] });
     assert.equal(result.rows.length, 3, 'alpha is dropped for "none"');
     assert.equal(result.forwardPasses, 10);
+    assert.equal(result.statisticsPasses, 0, 'the statistics of the first sweep are loaded');
     for (const row of result.rows) assertClose(pooled(result, row.configuration), await evaluateOne(config, row.configuration), 1e-9, row.label);
   });
 

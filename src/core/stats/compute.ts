@@ -53,21 +53,59 @@ export interface StatisticsReport {
   /** Spectrum of each regularised covariance (final files only). */
   covariances: CovarianceReport[];
   warnings: string[];
+  /** Model forward passes of the image loop; a multi-layer pass shares them between its layers (absent for a merge). */
+  forwardPasses?: number;
   /** Seconds: the image loop (model runs, labels, moments), the finalisation, and all including setup and writing. */
   seconds: { pass: number; finalize: number; total: number };
 }
 
 /** Computes class statistics over a split (default: train) and writes them; see the module comment. */
 export async function computeStatistics(config: HeatConfig, options: StatisticsRunOptions = {}): Promise<StatisticsReport> {
+  checkShard(options.shard);
+  const layer = { layer: get<string>(config, 'heat.model.featureLayer'), out: outputPath(config, options.out, options.shard) };
+  const [report] = await computeStatisticsForLayers(config, [layer], options);
+  return report;
+}
+
+/** One feature layer of a statistics pass and the file its statistics are written to. */
+export interface LayerStatisticsRequest {
+  /** Layer as heat.model.featureLayer names it (module or tensor name). */
+  layer: string;
+  /** File written (exactly this path, also for a shard). */
+  out: string;
+  /** Whether to finalise class-wise covariances. Default: when heat.statistics.covariance or the sweep grid requests them. */
+  classwise?: boolean;
+}
+
+/** Moments of one layer during the pass; its feature grid, and so its purity reduction, is its own. */
+interface LayerPass {
+  request: LayerStatisticsRequest;
+  classwise: boolean;
+  tally: ReturnType<typeof emptyTally>;
+  moments?: ClassMoments;
+}
+
+/**
+ * Computes the statistics of several feature layers in one pass over the split. One forward pass per image
+ * exposes every layer. Labels and logit peaks are computed once per image, the purity reduction and moments
+ * once per layer, because each layer has its own feature grid. Returns one report per layer, in the order
+ * given. Each layer names its own file, so options.out is not used. With options.shard, each file contains
+ * that layer's partial moments.
+ */
+export async function computeStatisticsForLayers(
+  config: HeatConfig, layers: readonly LayerStatisticsRequest[], options: StatisticsRunOptions = {},
+): Promise<StatisticsReport[]> {
   const started = performance.now();
   const log = options.log ?? silentLogger;
   const progress = options.progress ?? noProgress;
   const split = options.split ?? 'train';
   const labelSource = get<'groundTruth' | 'prediction'>(config, 'heat.statistics.labelSource');
   const shard = options.shard;
-  if (shard && !(Number.isInteger(shard[0]) && Number.isInteger(shard[1]) && shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1])) {
-    throw new HeatError(`Shard ${shard[0]}/${shard[1]} is out of range.`, 'Use --shard i/N with 0 ≤ i < N, for example --shard 0/4 … --shard 3/4.');
-  }
+  checkShard(shard);
+  if (layers.length === 0) throw new Error('computeStatisticsForLayers needs at least one layer.');
+  const outs = layers.map((l) => path.resolve(l.out));
+  const duplicate = outs.find((out, i) => outs.indexOf(out) !== i);
+  if (duplicate) throw new HeatError(`Two feature layers would write their statistics to ${duplicate}.`, 'Give each layer its own statistics file.', duplicate);
 
   const all = await listSamples(config, split, labelSource);
   if (all.length === 0) {
@@ -76,25 +114,25 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
       `heat.data.${split}.images`);
   }
   const samples = shard ? all.filter((_, k) => k % shard[1] === shard[0]) : all;
-  const out = outputPath(config, options.out, shard);
   if (samples.length === 0) {
     throw new HeatError(`Shard ${shard![0]}/${shard![1]} contains none of the ${all.length} images in the ${split} split.`, `Use at most ${all.length} shards for ${all.length} images.`);
   }
 
-  const model = await StatisticsModel.open(config, log);
+  const model = await StatisticsModel.open(config, log, layers.map((l) => l.layer));
   // NOTE: the scatter products run on the CPU provider even when the model runs on a GPU; untested there.
   const engine = await ScatterEngine.create(options.scatterPrecision ?? 'float32');
   const purity = get<number>(config, 'heat.statistics.purity');
   const minConfidence = get<number>(config, 'heat.statistics.minConfidence');
-  const classwise = wantsClasswise(config);
-  const tally = emptyTally();
-  let moments: ClassMoments | undefined;
+  const configuredClasswise = wantsClasswise(config);
+  const passes: LayerPass[] = layers.map((request, i) => ({
+    request: { ...request, out: outs[i] }, classwise: request.classwise ?? configuredClasswise, tally: emptyTally(),
+  }));
   let maxLogit: ScalarMoments | undefined;
   let mapping: LabelMapping | undefined;
   let classNames: string[] = get<string[]>(config, 'heat.model.classNames');
 
   const passStarted = performance.now();
-  // The model runs one image ahead: image k+1's forward pass overlaps image k's labels and scatter product.
+  // The model runs one image ahead: image k+1's forward pass overlaps image k's labels and scatter products.
   let pending: Promise<ModelRun> | undefined;
   const prefetch = (k: number) => {
     pending = k < samples.length ? model.run(samples[k].image) : undefined;
@@ -110,33 +148,42 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
       const run = await pending!;
       prefetch(k + 1);
       const classCount = run.logits.classes;
-      if (!moments || !maxLogit) {
+      if (!maxLogit) {
         if (classNames.length > 0 && classNames.length !== classCount) {
           throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits "${model.logitsTensor}" have ${classCount}.`,
             'Make heat.model.classNames match the model, or leave it empty.', 'heat.model.classNames');
         }
         if (classNames.length === 0) classNames = Array.from({ length: classCount }, (_, c) => String(c));
-        moments = emptyMoments(classCount, run.features.channels, classwise ? 'classwise' : 'pooled');
         maxLogit = emptyScalarMoments(classCount);
         mapping = labelMappingFromConfig(config, classCount);
-        log.info(`D = ${run.features.channels} at ${run.features.height}×${run.features.width}, ${classCount} classes, labels from ${labelSource === 'groundTruth' ? `ground truth (mapping from ${mapping.source})` : `predictions with max softmax ≥ ${minConfidence}`}.`);
+        passes.forEach((layer, i) => {
+          const features = run.layers[i];
+          layer.moments = emptyMoments(classCount, features.channels, layer.classwise ? 'classwise' : 'pooled');
+          log.info(`${passes.length > 1 ? `${layer.request.layer}: ` : ''}D = ${features.channels} at ${features.height}×${features.width}.`);
+        });
+        log.info(`${classCount} classes, labels from ${labelSource === 'groundTruth' ? `ground truth (mapping from ${mapping.source})` : `predictions with max softmax ≥ ${minConfidence}`}.`);
       }
 
       const peaks = logitPeaks(run.logits, labelSource === 'prediction');
-      let cellClass: Int32Array;
       let pixelClass: Int32Array;
+      // Labels at their own resolution, reduced to each layer's feature grid below.
+      let labels: { values: Uint8Array | Int32Array; height: number; width: number; ignore: number[]; anomaly: readonly number[] };
       if (labelSource === 'groundTruth') {
         const label = await loadLabel(sample.label!, mapping!, { width: run.imageWidth, height: run.imageHeight, image: sample.image });
-        const reduced = reduceLabels(label.values, label.height, label.width, run.features.height, run.features.width, purity);
-        cellClass = toClassCells(reduced, classCount, [IGNORE], mapping!.anomaly, tally);
+        labels = { values: label.values, height: label.height, width: label.width, ignore: [IGNORE], anomaly: mapping!.anomaly };
         pixelClass = knownPixelsOnly(peaks.argmax, run.logits, label.values, label.width, label.height, mapping!.anomaly);
       } else {
         const pseudo = confidentClasses(peaks.argmax, peaks.maxSoftmax!, minConfidence);
-        const reduced = reduceLabels(pseudo, run.logits.height, run.logits.width, run.features.height, run.features.width, purity);
-        cellClass = toClassCells(reduced, classCount, [], [], tally);
+        labels = { values: pseudo, height: run.logits.height, width: run.logits.width, ignore: [], anomaly: [] };
         pixelClass = peaks.argmax;
       }
-      await accumulateFeatures(moments, engine, run.features, cellClass);
+      for (let i = 0; i < passes.length; i++) {
+        const layer = passes[i];
+        const features = run.layers[i];
+        const reduced = reduceLabels(labels.values, labels.height, labels.width, features.height, features.width, purity);
+        const cellClass = toClassCells(reduced, classCount, labels.ignore, labels.anomaly, layer.tally);
+        await accumulateFeatures(layer.moments!, engine, features, cellClass);
+      }
       accumulateScalars(maxLogit, peaks.maxLogit, pixelClass);
       progress.report(k + 1, samples.length, 'statistics');
     }
@@ -146,47 +193,68 @@ export async function computeStatistics(config: HeatConfig, options: StatisticsR
     await model.release();
   }
   throwIfCancelled(options.signal, 'Computing statistics');
-  if (!moments || !maxLogit) throw new Error('No image was processed.');
+  if (!maxLogit) throw new Error('No image was processed.');
   const passSeconds = (performance.now() - passStarted) / 1000;
+  const forwardPasses = model.runs;
 
-  const warnings: string[] = [];
-  if (tally.unknown > 0) warnings.push(`${tally.unknown} feature cells carried label values outside the classes (${[...tally.unknownValues].join(', ')}) and were left out.`);
-  const metadata: StatisticsMetadata = {
-    formatVersion: STATISTICS_FORMAT_VERSION,
-    modelSha256: model.sha256,
-    featureTensor: model.featureTensor,
-    dim: moments.dim,
-    classNames,
-    labelMapping: {
-      offset: mapping!.offset, map: Object.fromEntries(mapping!.map), ignore: mapping!.ignore, anomaly: mapping!.anomaly,
-      source: mapping!.source, purity, minConfidence,
-    },
-    preprocessing: { ...model.preprocessing, logitsTensor: model.logitsTensor },
-    regularization: { epsilon: get<number>(config, 'heat.statistics.regularization'), mode: get<'absolute' | 'relative'>(config, 'heat.statistics.regularizationMode') },
-    labelSource,
-    imageCount: samples.length,
-    createdAt: new Date().toISOString(),
-    rank: get<number>(config, 'heat.statistics.rank'),
-    classwise,
-    split,
-    scatterPrecision: engine.precision,
-  };
-
-  const base = {
-    images: samples.length, classCount: moments.classCount, dim: moments.dim, featureTensor: model.featureTensor, labelSource,
-    executionProvider: model.executionProvider, cells: { used: tally.used, mixed: tally.mixed, ignore: tally.ignore, anomaly: tally.anomaly, unknown: tally.unknown },
-  };
-  if (shard) {
-    const partial: PartialStatistics = { moments, maxLogit, metadata: { ...metadata, shard: `${shard[0]}/${shard[1]}` } };
-    await writePartialStatistics(out, partial);
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      ...base, out, kind: 'partial', shard: `${shard[0]}/${shard[1]}`, counts: classCounts(moments, classNames),
-      emptyClasses: emptyOf(moments), covariances: [], warnings, seconds: { pass: passSeconds, finalize: 0, total: seconds },
+  const reports: StatisticsReport[] = [];
+  for (let i = 0; i < passes.length; i++) {
+    const { request, tally, classwise } = passes[i];
+    const moments = passes[i].moments!;
+    const out = request.out;
+    const featureTensor = model.featureTensors[i];
+    const layerStarted = performance.now();
+    const warnings: string[] = [];
+    if (tally.unknown > 0) warnings.push(`${tally.unknown} feature cells carried label values outside the classes (${[...tally.unknownValues].join(', ')}) and were left out.`);
+    const metadata: StatisticsMetadata = {
+      formatVersion: STATISTICS_FORMAT_VERSION,
+      modelSha256: model.sha256,
+      featureTensor,
+      dim: moments.dim,
+      classNames,
+      labelMapping: {
+        offset: mapping!.offset, map: Object.fromEntries(mapping!.map), ignore: mapping!.ignore, anomaly: mapping!.anomaly,
+        source: mapping!.source, purity, minConfidence,
+      },
+      preprocessing: { ...model.preprocessing, logitsTensor: model.logitsTensor },
+      regularization: { epsilon: get<number>(config, 'heat.statistics.regularization'), mode: get<'absolute' | 'relative'>(config, 'heat.statistics.regularizationMode') },
+      labelSource,
+      imageCount: samples.length,
+      createdAt: new Date().toISOString(),
+      rank: get<number>(config, 'heat.statistics.rank'),
+      classwise,
+      split,
+      scatterPrecision: engine.precision,
     };
+
+    const base = {
+      images: samples.length, classCount: moments.classCount, dim: moments.dim, featureTensor, labelSource, forwardPasses,
+      executionProvider: model.executionProvider, cells: { used: tally.used, mixed: tally.mixed, ignore: tally.ignore, anomaly: tally.anomaly, unknown: tally.unknown },
+    };
+    // Layers before this one keep their files if the run is cancelled now: each is complete and written atomically.
+    throwIfCancelled(options.signal, 'Computing statistics');
+    if (shard) {
+      const partial: PartialStatistics = { moments, maxLogit, metadata: { ...metadata, shard: `${shard[0]}/${shard[1]}` } };
+      await writePartialStatistics(out, partial);
+      reports.push({
+        ...base, out, kind: 'partial', shard: `${shard[0]}/${shard[1]}`, counts: classCounts(moments, classNames), emptyClasses: emptyOf(moments),
+        covariances: [], warnings, seconds: { pass: passSeconds, finalize: 0, total: passSeconds + (performance.now() - layerStarted) / 1000 },
+      });
+      continue;
+    }
+    const result = await finishStatistics(moments, maxLogit, metadata, out, options, warnings);
+    reports.push({ ...base, ...result, seconds: { pass: passSeconds, finalize: result.finalizeSeconds, total: 0 } });
   }
-  const result = await finishStatistics(moments, maxLogit, metadata, out, options, warnings);
-  return { ...base, ...result, seconds: { pass: passSeconds, finalize: result.finalizeSeconds, total: (performance.now() - started) / 1000 } };
+  // Total: the whole call, shared by every layer of the pass.
+  const total = (performance.now() - started) / 1000;
+  for (const report of reports) report.seconds.total = total;
+  return reports;
+}
+
+function checkShard(shard: [number, number] | undefined): void {
+  if (shard && !(Number.isInteger(shard[0]) && Number.isInteger(shard[1]) && shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1])) {
+    throw new HeatError(`Shard ${shard[0]}/${shard[1]} is out of range.`, 'Use --shard i/N with 0 ≤ i < N, for example --shard 0/4 … --shard 3/4.');
+  }
 }
 
 /**

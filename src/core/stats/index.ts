@@ -3,7 +3,10 @@ export {
   accumulateFeatures, accumulateScalars, emptyMoments, emptyScalarMoments, mergeBlock, mergeMoments, mergeScalarMoments,
   type ClassMoments, type FeatureGrid, type ScalarMoments,
 } from './accumulator';
-export { computeStatistics, mergeStatisticsFiles, logitPeaks, type StatisticsReport, type StatisticsRunOptions } from './compute';
+export {
+  computeStatistics, computeStatisticsForLayers, mergeStatisticsFiles, logitPeaks,
+  type LayerStatisticsRequest, type StatisticsReport, type StatisticsRunOptions,
+} from './compute';
 export {
   loadStatistics, readStatistics, readPartialStatistics, writeStatistics, writePartialStatistics, STATISTICS_FORMAT_VERSION,
   type ExpectedStatistics, type PartialStatistics,

@@ -1,6 +1,7 @@
 /**
- * The model as the statistics pass uses it: one session that returns the feature tensor and the logits for
- * an image file. Their layouts are detected on the first run, or taken from heat.model.*Layout.
+ * The model as the statistics pass uses it: one session that returns one or more feature tensors and the
+ * logits for an image file, so several layers' statistics cost one forward pass per image. Their layouts are
+ * detected on the first run, or taken from heat.model.*Layout.
  */
 import * as ort from 'onnxruntime-node';
 import type { TensorInfo } from '../api';
@@ -25,7 +26,10 @@ export interface LogitsGrid {
 }
 
 export interface ModelRun {
+  /** Features of the first requested layer (the only one unless several were requested). */
   features: FeatureGrid;
+  /** Features of every requested layer, in the order they were requested. */
+  layers: FeatureGrid[];
   logits: LogitsGrid;
   /** Size of the decoded image file, which its label must have. */
   imageWidth: number;
@@ -33,13 +37,16 @@ export interface ModelRun {
 }
 
 export class StatisticsModel {
-  private featureLayout?: Layout;
+  private readonly featureLayouts: (Layout | undefined)[];
   private logitsLayout?: Layout;
+  /** Forward passes run so far (one per run()). */
+  runs = 0;
 
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly sha256: string,
-    readonly featureTensor: string,
+    /** Feature tensor of each requested layer, in the order requested. */
+    readonly featureTensors: readonly string[],
     readonly logitsTensor: string,
     readonly executionProvider: ProviderName,
     private readonly input: TensorInfo,
@@ -47,14 +54,26 @@ export class StatisticsModel {
     private readonly layoutSettings: { features: LayoutSetting; logits: LayoutSetting },
     private readonly expectedClasses: number | undefined,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.featureLayouts = featureTensors.map(() => undefined);
+  }
 
-  /** Opens heat.model.path with the feature layer and the logits as the only outputs. */
-  static async open(config: HeatConfig, log: Logger): Promise<StatisticsModel> {
+  /** Feature tensor of the first requested layer. */
+  get featureTensor(): string {
+    return this.featureTensors[0];
+  }
+
+  /**
+   * Opens heat.model.path with the feature layers (default: heat.model.featureLayer) and the logits as the only
+   * outputs. `layers` are names as heat.model.featureLayer takes them (module or tensor names).
+   */
+  static async open(config: HeatConfig, log: Logger, layers?: readonly string[]): Promise<StatisticsModel> {
     const file = get<string>(config, 'heat.model.path');
     if (file === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to the ONNX segmentation model.', 'heat.model.path');
     const model = await loadModel(file);
-    const feature = resolveLayer(model.proto, get<string>(config, 'heat.model.featureLayer'));
+    const requested = layers ?? [get<string>(config, 'heat.model.featureLayer')];
+    if (requested.length === 0) throw new Error('StatisticsModel.open needs at least one feature layer.');
+    const features = requested.map((layer) => resolveLayer(model.proto, layer));
     const { inputs, outputs } = graphTensors(model.proto);
     const logitsSetting = get<string>(config, 'heat.model.logitsTensor');
     const logits = logitsSetting !== '' ? logitsSetting : outputs[0]?.name;
@@ -64,12 +83,14 @@ export class StatisticsModel {
         'Export the model with a single image input.', 'heat.model.path');
     }
 
-    const graph = addOutputs(model.proto, [feature.tensor, logits], false);
+    // Two layer names may resolve to one tensor; each output is added once.
+    const graph = addOutputs(model.proto, [...new Set([...features.map((f) => f.tensor), logits])], false);
     const { session, provider } = await createSession(encodeModel(graph), get<ProviderSetting>(config, 'heat.executionProvider'), log, 'model');
     const classNames = get<string[]>(config, 'heat.model.classNames');
-    log.info(`Statistics of feature tensor "${feature.tensor}"${feature.how === 'module' ? ` (module ${feature.module})` : ''}, logits "${logits}".`);
+    const described = features.map((f) => `"${f.tensor}"${f.how === 'module' ? ` (module ${f.module})` : ''}`).join(', ');
+    log.info(`Statistics of feature tensor${features.length > 1 ? 's' : ''} ${described}, logits "${logits}".`);
     return new StatisticsModel(
-      session, model.sha256, feature.tensor, logits, provider, inputs[0], preprocessSettings(config),
+      session, model.sha256, features.map((f) => f.tensor), logits, provider, inputs[0], preprocessSettings(config),
       { features: get<LayoutSetting>(config, 'heat.model.featureLayout'), logits: get<LayoutSetting>(config, 'heat.model.logitsLayout') },
       classNames.length > 0 ? classNames.length : undefined, log,
     );
@@ -79,16 +100,21 @@ export class StatisticsModel {
   async run(imageFile: string): Promise<ModelRun> {
     const image = await decodeImage(imageFile, this.log);
     const prepared = await preprocess(image, this.preprocessing, this.input);
+    this.runs++;
     const out = await this.session.run({ [this.input.name]: prepared.tensor });
-    const featureTensor = out[this.featureTensor];
     const logitsTensor = out[this.logitsTensor];
     const inputSize: [number, number] = [prepared.height, prepared.width];
-    this.featureLayout ??= detectTensorLayout(featureTensor.dims, { inputSize }, this.layoutSettings.features, 'feature tensor').layout;
+    const layers = this.featureTensors.map((name, i): FeatureGrid => {
+      const tensor = out[name];
+      const layout = this.featureLayouts[i] ??= detectTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, 'feature tensor').layout;
+      const features = grid(tensor, layout, name, imageFile);
+      return { data: features.data, channels: features.channels, height: features.height, width: features.width, layout };
+    });
     this.logitsLayout ??= detectTensorLayout(logitsTensor.dims, { channels: this.expectedClasses, inputSize }, this.layoutSettings.logits, 'logits').layout;
-    const features = grid(featureTensor, this.featureLayout, this.featureTensor, imageFile);
     const logits = grid(logitsTensor, this.logitsLayout, this.logitsTensor, imageFile);
     return {
-      features: { data: features.data, channels: features.channels, height: features.height, width: features.width, layout: this.featureLayout },
+      features: layers[0],
+      layers,
       logits: { data: logits.data, classes: logits.channels, height: logits.height, width: logits.width, layout: this.logitsLayout },
       imageWidth: image.width,
       imageHeight: image.height,

@@ -101,6 +101,7 @@ export function sweepMarkdown(result: SweepResult): string {
     `- Execution provider: ${result.executionProvider}; ${result.durationSeconds.toFixed(1)} s; started ${result.startedAt}.`,
     `- Configuration file: ${result.configSource || '(defaults)'}.`,
     ...result.statistics.map((s) => `- Statistics of layer ${s.layer} ("${s.featureTensor}"): ${s.source} ${s.file}.`),
+    ...(result.statisticsPasses > 0 ? [`- Passes over the training split for statistics: ${result.statisticsPasses}.`] : []),
     '',
     'Sorted by pooled AUPR (higher is better); FPR95 (lower is better) and AUROC beside it. Dominance: share of',
     'pixels where each component\'s weighted term is the largest (E energy, M Mahalanobis, S spatial).',

@@ -74,6 +74,8 @@ export interface SweepResult {
   cancelled: boolean;
   executionProvider: string;
   statistics: LayerStatisticsRecord[];
+  /** Passes over the training split made to compute missing statistics: 0 when all were loaded, else 1 for all layers together. */
+  statisticsPasses: number;
   /** Bytes of component maps kept in memory for 'standardized' / 'equal' configurations. */
   storedMapBytes: number;
   durationSeconds: number;
@@ -150,12 +152,12 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
   });
 
   const records: LayerStatisticsRecord[] = [];
-  const statistics = statisticsSource(config, { log, progress, signal: options.signal, records });
   const result: SweepResult = {
     title: options.title ?? 'Sweep', split, images: samples.length, forwardPasses: 0, configurationCount: configurations.length, rows: [],
-    varied: variedKeys(configurations), complete: false, cancelled: false, executionProvider: '', statistics: records, storedMapBytes: 0,
-    durationSeconds: 0, startedAt: new Date(started).toISOString(), configSource: config.source,
+    varied: variedKeys(configurations), complete: false, cancelled: false, executionProvider: '', statistics: records, statisticsPasses: 0,
+    storedMapBytes: 0, durationSeconds: 0, startedAt: new Date(started).toISOString(), configSource: config.source,
   };
+  const statistics = statisticsSource(config, { log, progress, signal: options.signal, records, onPass: () => { result.statisticsPasses++; } });
   const save = async () => {
     result.durationSeconds = (Date.now() - started) / 1000;
     if (options.outDir) result.files = await writeSweepFiles(options.outDir, result);
@@ -306,12 +308,12 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
 /** Statistics per layer; without a statistics path and a training split, Mahalanobis is left out with a warning. */
 function statisticsSource(config: HeatConfig, options: Parameters<typeof layerStatistics>[1]): StatisticsSource {
   const loadOrCompute = layerStatistics(config, options);
-  return async (layer, expected, needsClasswise) => {
+  return async (requests) => {
     if (!statisticsPossible(config)) {
-      options.log?.warn(`No statistics for layer ${layer}: heat.statistics.path and heat.data.train.images are empty, so Mahalanobis is left out.`);
-      return undefined;
+      for (const { layer } of requests) options.log?.warn(`No statistics for layer ${layer}: heat.statistics.path and heat.data.train.images are empty, so Mahalanobis is left out.`);
+      return new Map();
     }
-    return loadOrCompute(layer, expected, needsClasswise);
+    return loadOrCompute(requests);
   };
 }
 

@@ -37,10 +37,19 @@ export interface LayerGroup {
   variants: GroupVariant[];
 }
 
-/** Finds (loads or computes) the statistics of a layer; undefined leaves Mahalanobis out. */
-export type StatisticsSource = (
-  layer: string, expected: ExpectedStatistics & { featureTensor: string }, needsClasswise: boolean,
-) => Promise<ClassStatistics | undefined>;
+/** A feature layer whose statistics the sweep needs, with what a statistics file must match. */
+export interface StatisticsRequest {
+  layer: string;
+  expected: ExpectedStatistics & { featureTensor: string };
+  needsClasswise: boolean;
+}
+
+/**
+ * Finds (loads or computes) the statistics of every requested layer at once, so the missing ones can share
+ * one pass over the training split. A layer left out of the returned map has no statistics: Mahalanobis is
+ * left out there.
+ */
+export type StatisticsSource = (requests: StatisticsRequest[]) => Promise<Map<string, ClassStatistics>>;
 
 export interface SweepSessionOptions {
   groups: LayerGroup[];
@@ -119,24 +128,30 @@ export class SweepSession {
       get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits').layout;
     const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
 
+    // Every layer's statistics are requested together, so the missing ones are computed in one training pass.
+    const featureLayouts = new Map<string, Layout>();
+    const requests = new Map<string, StatisticsRequest>();
+    for (const group of options.groups) {
+      const featureTensor = featureTensors.get(group.layer);
+      if (!featureTensor) continue;
+      const shape = shapeOf(featureTensor);
+      const layout: Layout = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout;
+      featureLayouts.set(group.layer, layout);
+      const dim = Number(layout === 'NCHW' ? shape[1] : shape[3]);
+      const known = requests.get(group.layer);
+      if (known) known.needsClasswise ||= group.needsClasswise;
+      else requests.set(group.layer, { layer: group.layer, expected: { modelSha256: model.sha256, featureTensor, dim, classCount }, needsClasswise: group.needsClasswise });
+    }
+    const statistics = requests.size > 0 ? await options.statistics([...requests.values()]) : new Map<string, ClassStatistics>();
+
     const bindings: Record<string, HeadBinding> = { [LOGITS_INPUT]: { tensor: logitsTensor, layout: logitsLayout } };
-    const statistics = new Map<string, ClassStatistics>();
     const heads: onnx.IModelProto[] = [];
     const components: Map<string, string[]>[] = [];
     for (let k = 0; k < options.groups.length; k++) {
       const group = options.groups[k];
       const featureTensor = featureTensors.get(group.layer);
-      let stats: ClassStatistics | undefined;
-      if (featureTensor) {
-        const shape = shapeOf(featureTensor);
-        const layout: Layout = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout;
-        const dim = Number(layout === 'NCHW' ? shape[1] : shape[3]);
-        stats = await options.statistics(group.layer, { modelSha256: model.sha256, featureTensor, dim, classCount }, group.needsClasswise);
-        if (stats) {
-          statistics.set(group.layer, stats);
-          bindings[`g${k}/${FEATURES_INPUT}`] = { tensor: featureTensor, layout };
-        }
-      }
+      const stats = featureTensor ? statistics.get(group.layer) : undefined;
+      if (featureTensor && stats) bindings[`g${k}/${FEATURES_INPUT}`] = { tensor: featureTensor, layout: featureLayouts.get(group.layer)! };
       const variants: HeatHeadVariant[] = group.variants.map((v) => ({
         ...v.settings, combination: 'reliability', standardization: undefined, suffix: v.suffix, statistics: stats, classCount, outputs: VARIANT_OUTPUTS,
       }));
