@@ -14,7 +14,7 @@ import {
   type HeatHeadVariant, type HeatOutputName, type Padding, type SpatialMethod,
 } from '../heat';
 import {
-  decodeImage, detectTensorLayout, graphTensors, listTensors, loadModel, preprocess, preprocessSettings, resolveLayer,
+  decodeImage, detectTensorLayout, listTensors, loadConfiguredModel, measuredFloatShape, preprocess, preprocessSettings, resolveLayer,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
@@ -93,17 +93,7 @@ export class HeatSession {
   /** Opens heat.model.path with the head variants requested (default: the configured one). */
   static async open(config: HeatConfig, options: HeatSessionOptions = {}): Promise<HeatSession> {
     const log = options.log ?? silentLogger;
-    const modelPath = get<string>(config, 'heat.model.path');
-    if (modelPath === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to your ONNX segmentation model.', 'heat.model.path');
-    const model = await loadModel(modelPath);
-    const { inputs, outputs } = graphTensors(model.proto);
-    if (inputs.length !== 1) {
-      throw new HeatError(`Model ${model.path} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); HEAT Lens feeds one image input.`,
-        'Export the model with a single image input.', 'heat.model.path');
-    }
-    const logitsSetting = get<string>(config, 'heat.model.logitsTensor');
-    const logitsTensor = logitsSetting !== '' ? logitsSetting : outputs[0]?.name;
-    if (!logitsTensor) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor.', 'heat.model.logitsTensor');
+    const { model, logitsTensor } = await loadConfiguredModel(config);
 
     const statisticsPath = options.withoutStatistics ? '' : get<string>(config, 'heat.statistics.path');
     const variants = options.variants ?? [{ suffix: '' }];
@@ -118,18 +108,7 @@ export class HeatSession {
     const measured = [logitsTensor, ...(featureTensor ? [featureTensor] : [])];
     const inspection = await listTensors(model, { measure: measured, log });
     const all = [...inspection.outputs, ...inspection.intermediates];
-    const shapeOf = (name: string, settingKey: string): (number | string)[] => {
-      const info = all.find((t) => t.name === name);
-      if (!info || !info.shape) {
-        throw new HeatError(`Tensor "${name}" was not found in ${model.path}, or its shape could not be measured.`,
-          `Run "heat-lens inspect ${model.path}" to list the tensors and set ${settingKey}.`, name);
-      }
-      if (info.dtype !== 'float32') {
-        throw new HeatError(`Tensor "${name}" of ${model.path} has dtype ${info.dtype}; HEAT needs float32 logits and features.`,
-          `Set ${settingKey} to a float32 tensor (see "heat-lens inspect ${model.path}").`, name);
-      }
-      return info.shape;
-    };
+    const shapeOf = (name: string, settingKey: string) => measuredFloatShape(all, name, model.path, settingKey);
     const notes = [...inspection.warnings.filter((w) => w.includes(logitsTensor))];
     for (const note of notes) log.warn(note);
 

@@ -9,7 +9,7 @@ import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
 import type { Logger } from '../log';
 import {
-  addOutputs, createSession, decodeImage, detectTensorLayout, encodeModel, graphTensors, loadModel, preprocess,
+  addOutputs, createSession, decodeImage, detectTensorLayout, encodeModel, loadConfiguredModel, preprocess,
   preprocessSettings, resolveLayer, type LayoutSetting, type PreprocessSettings, type ProviderName, type ProviderSetting,
 } from '../model';
 import type { Layout } from '../tensor';
@@ -68,20 +68,10 @@ export class StatisticsModel {
    * outputs. `layers` are names as heat.model.featureLayer takes them (module or tensor names).
    */
   static async open(config: HeatConfig, log: Logger, layers?: readonly string[]): Promise<StatisticsModel> {
-    const file = get<string>(config, 'heat.model.path');
-    if (file === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to the ONNX segmentation model.', 'heat.model.path');
-    const model = await loadModel(file);
+    const { model, input, logitsTensor: logits } = await loadConfiguredModel(config);
     const requested = layers ?? [get<string>(config, 'heat.model.featureLayer')];
     if (requested.length === 0) throw new Error('StatisticsModel.open needs at least one feature layer.');
     const features = requested.map((layer) => resolveLayer(model.proto, layer));
-    const { inputs, outputs } = graphTensors(model.proto);
-    const logitsSetting = get<string>(config, 'heat.model.logitsTensor');
-    const logits = logitsSetting !== '' ? logitsSetting : outputs[0]?.name;
-    if (!logits) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor to the tensor holding the logits.', 'heat.model.logitsTensor');
-    if (inputs.length !== 1) {
-      throw new HeatError(`Model ${model.path} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); HEAT Lens feeds one image input.`,
-        'Export the model with a single image input.', 'heat.model.path');
-    }
 
     // Two layer names may resolve to one tensor; each output is added once.
     const graph = addOutputs(model.proto, [...new Set([...features.map((f) => f.tensor), logits])], false);
@@ -90,7 +80,7 @@ export class StatisticsModel {
     const described = features.map((f) => `"${f.tensor}"${f.how === 'module' ? ` (module ${f.module})` : ''}`).join(', ');
     log.info(`Statistics of feature tensor${features.length > 1 ? 's' : ''} ${described}, logits "${logits}".`);
     return new StatisticsModel(
-      session, model.sha256, features.map((f) => f.tensor), logits, provider, inputs[0], preprocessSettings(config),
+      session, model.sha256, features.map((f) => f.tensor), logits, provider, input, preprocessSettings(config),
       { features: get<LayoutSetting>(config, 'heat.model.featureLayout'), logits: get<LayoutSetting>(config, 'heat.model.logitsLayout') },
       classNames.length > 0 ? classNames.length : undefined, log,
     );

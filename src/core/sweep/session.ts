@@ -14,7 +14,7 @@ import {
 import type { VariantSettings } from '../pipeline/session';
 import { silentLogger, type Logger } from '../log';
 import {
-  decodeImage, detectTensorLayout, graphTensors, listTensors, loadModel, onnx, preprocess, preprocessSettings, resolveLayer,
+  decodeImage, detectTensorLayout, listTensors, loadConfiguredModel, measuredFloatShape, onnx, preprocess, preprocessSettings, resolveLayer,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import type { ExpectedStatistics } from '../stats/file';
@@ -93,17 +93,7 @@ export class SweepSession {
 
   static async open(config: HeatConfig, options: SweepSessionOptions): Promise<SweepSession> {
     const log = options.log ?? silentLogger;
-    const modelPath = get<string>(config, 'heat.model.path');
-    if (modelPath === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to your ONNX segmentation model.', 'heat.model.path');
-    const model = await loadModel(modelPath);
-    const { inputs, outputs } = graphTensors(model.proto);
-    if (inputs.length !== 1) {
-      throw new HeatError(`Model ${model.path} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); HEAT Lens feeds one image input.`,
-        'Export the model with a single image input.', 'heat.model.path');
-    }
-    const logitsSetting = get<string>(config, 'heat.model.logitsTensor');
-    const logitsTensor = logitsSetting !== '' ? logitsSetting : outputs[0]?.name;
-    if (!logitsTensor) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor.', 'heat.model.logitsTensor');
+    const { model, logitsTensor } = await loadConfiguredModel(config);
 
     const featureTensors = new Map<string, string>();
     for (const group of options.groups) {
@@ -113,14 +103,7 @@ export class SweepSession {
     // One probe run measures the logits and every feature shape the layouts are detected from.
     const inspection = await listTensors(model, { measure: [logitsTensor, ...new Set(featureTensors.values())], log });
     const all = [...inspection.outputs, ...inspection.intermediates];
-    const shapeOf = (name: string): (number | string)[] => {
-      const info = all.find((t) => t.name === name);
-      if (!info || !info.shape) {
-        throw new HeatError(`Tensor "${name}" was not found in ${model.path}, or its shape could not be measured.`,
-          'Run "heat-lens inspect MODEL" to list the tensors and set heat.model.logitsTensor / the feature layers of the sweep.', name);
-      }
-      return info.shape;
-    };
+    const shapeOf = (name: string) => measuredFloatShape(all, name, model.path, name === logitsTensor ? 'heat.model.logitsTensor' : 'the feature layers of the sweep');
     const probeSize = spatialSize(inspection.inputs[0]);
     const classNames = get<string[]>(config, 'heat.model.classNames');
     const logitsShape = shapeOf(logitsTensor);

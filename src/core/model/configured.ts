@@ -1,0 +1,49 @@
+/**
+ * The configured segmentation model: heat.model.path loaded and checked for one image input, with the logits
+ * tensor resolved from heat.model.logitsTensor (empty: the first output). Shared by scoring, sweeps and the
+ * statistics pass.
+ */
+import type { TensorInfo } from '../api';
+import { get, type HeatConfig } from '../config';
+import { HeatError } from '../errors';
+import { loadModel, type LoadedModel } from './load';
+import { graphTensors } from './tensors';
+
+export interface ConfiguredModel {
+  model: LoadedModel;
+  /** The model's only graph input, the image. */
+  input: TensorInfo;
+  logitsTensor: string;
+}
+
+export async function loadConfiguredModel(config: HeatConfig): Promise<ConfiguredModel> {
+  const file = get<string>(config, 'heat.model.path');
+  if (file === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to your ONNX segmentation model.', 'heat.model.path');
+  const model = await loadModel(file);
+  const { inputs, outputs } = graphTensors(model.proto);
+  if (inputs.length !== 1) {
+    throw new HeatError(`Model ${model.path} has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); HEAT Lens feeds one image input.`,
+      'Export the model with a single image input.', 'heat.model.path');
+  }
+  const setting = get<string>(config, 'heat.model.logitsTensor');
+  const logitsTensor = setting !== '' ? setting : outputs[0]?.name;
+  if (!logitsTensor) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor to the tensor holding the logits.', 'heat.model.logitsTensor');
+  return { model, input: inputs[0], logitsTensor };
+}
+
+/**
+ * Returns the measured shape of `name` among `tensors` (from listTensors), requiring float32, since the HEAT
+ * heads read float32 logits and features. `settingKey` is the setting the user changes to pick another tensor.
+ */
+export function measuredFloatShape(tensors: readonly TensorInfo[], name: string, modelPath: string, settingKey: string): (number | string)[] {
+  const info = tensors.find((t) => t.name === name);
+  if (!info || !info.shape) {
+    throw new HeatError(`Tensor "${name}" was not found in ${modelPath}, or its shape could not be measured.`,
+      `Run "heat-lens inspect ${modelPath}" to list the tensors and set ${settingKey}.`, name);
+  }
+  if (info.dtype !== 'float32') {
+    throw new HeatError(`Tensor "${name}" of ${modelPath} has dtype ${info.dtype}; HEAT needs float32 logits and features.`,
+      `Set ${settingKey} to a float32 tensor (see "heat-lens inspect ${modelPath}").`, name);
+  }
+  return info.shape;
+}
