@@ -47,3 +47,13 @@ export function measuredFloatShape(tensors: readonly TensorInfo[], name: string,
   }
   return info.shape;
 }
+
+/** Returns the static [height, width] of a rank-4 image input, or undefined when either is dynamic. */
+export function inputSpatialSize(input: TensorInfo | undefined): [number, number] | undefined {
+  const shape = input?.shape;
+  if (!shape || shape.length !== 4) return undefined;
+  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
+  const nchw = dims[1] === 1 || dims[1] === 3;
+  const [h, w] = nchw ? [dims[2], dims[3]] : [dims[1], dims[2]];
+  return Number.isFinite(h) && Number.isFinite(w) ? [h, w] : undefined;
+}

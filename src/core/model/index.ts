@@ -11,4 +11,4 @@ export { detectProbabilities, preSoftmaxCandidates, type ProbabilityCheck } from
 export { decodeImage, type RgbImage } from './image';
 export { preprocess, preprocessSettings, inputGeometry, normalize, type PreprocessSettings, type PreprocessedImage } from './preprocess';
 export { onnx, defaultOpset, encodeModel, dtypeName, toNumber } from './onnx';
-export { loadConfiguredModel, measuredFloatShape, type ConfiguredModel } from './configured';
+export { inputSpatialSize, loadConfiguredModel, measuredFloatShape, type ConfiguredModel } from './configured';

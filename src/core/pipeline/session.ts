@@ -14,7 +14,7 @@ import {
   type HeatHeadVariant, type HeatOutputName, type Padding, type SpatialMethod,
 } from '../heat';
 import {
-  decodeImage, detectTensorLayout, listTensors, loadConfiguredModel, measuredFloatShape, preprocess, preprocessSettings, resolveLayer,
+  decodeImage, detectTensorLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, preprocess, preprocessSettings, resolveLayer,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
@@ -114,7 +114,7 @@ export class HeatSession {
 
     const preprocessing = preprocessSettings(config);
     const classNames = get<string[]>(config, 'heat.model.classNames');
-    const probeSize = spatialSize(inspection.inputs[0]);
+    const probeSize = inputSpatialSize(inspection.inputs[0]);
     const logitsShape = shapeOf(logitsTensor, 'heat.model.logitsTensor');
     const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
       get<LayoutSetting>(config, 'heat.model.logitsLayout'), `logits tensor "${logitsTensor}"`).layout;
@@ -201,15 +201,6 @@ function headVariant(settings: VariantSettings, suffix: string, statistics: Clas
   if (statistics) outputs.push('mahalanobis');
   if (probabilities) outputs.push('probabilities');
   return { ...settings, suffix, statistics, classCount, outputs };
-}
-
-function spatialSize(input: TensorInfo | undefined): [number, number] | undefined {
-  const shape = input?.shape;
-  if (!shape || shape.length !== 4) return undefined;
-  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
-  const nchw = dims[1] === 1 || dims[1] === 3;
-  const [h, w] = nchw ? [dims[2], dims[3]] : [dims[1], dims[2]];
-  return Number.isFinite(h) && Number.isFinite(w) ? [h, w] : undefined;
 }
 
 function toInt32(tensor: ort.Tensor): Int32Array {

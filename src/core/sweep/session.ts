@@ -14,7 +14,7 @@ import {
 import type { VariantSettings } from '../pipeline/session';
 import { silentLogger, type Logger } from '../log';
 import {
-  decodeImage, detectTensorLayout, listTensors, loadConfiguredModel, measuredFloatShape, onnx, preprocess, preprocessSettings, resolveLayer,
+  decodeImage, detectTensorLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, onnx, preprocess, preprocessSettings, resolveLayer,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import type { ExpectedStatistics } from '../stats/file';
@@ -104,7 +104,7 @@ export class SweepSession {
     const inspection = await listTensors(model, { measure: [logitsTensor, ...new Set(featureTensors.values())], log });
     const all = [...inspection.outputs, ...inspection.intermediates];
     const shapeOf = (name: string) => measuredFloatShape(all, name, model.path, name === logitsTensor ? 'heat.model.logitsTensor' : 'the feature layers of the sweep');
-    const probeSize = spatialSize(inspection.inputs[0]);
+    const probeSize = inputSpatialSize(inspection.inputs[0]);
     const classNames = get<string[]>(config, 'heat.model.classNames');
     const logitsShape = shapeOf(logitsTensor);
     const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
@@ -207,11 +207,3 @@ export function uniteHeads(heads: onnx.IModelProto[]): onnx.ModelProto {
   });
 }
 
-function spatialSize(input: TensorInfo | undefined): [number, number] | undefined {
-  const shape = input?.shape;
-  if (!shape || shape.length !== 4) return undefined;
-  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
-  const nchw = dims[1] === 1 || dims[1] === 3;
-  const [h, w] = nchw ? [dims[2], dims[3]] : [dims[1], dims[2]];
-  return Number.isFinite(h) && Number.isFinite(w) ? [h, w] : undefined;
-}
