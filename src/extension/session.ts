@@ -113,7 +113,10 @@ export class HeatSession implements vscode.Disposable {
     if (error instanceof Error && error.stack) this.log.debug(error.stack);
     const subject = (error as { subject?: string }).subject;
     const actions = subject?.startsWith('heat.') ? ['Open Setting', 'Show Log'] : ['Show Log'];
+    // A missing or mismatched statistics file tells CLI users to run "heat-lens stats"; here the command does it.
+    if (message.includes('heat-lens stats')) actions.unshift('Compute Class Statistics');
     void vscode.window.showErrorMessage(`HEAT ${title}: ${message}`, ...actions).then((choice) => {
+      if (choice === 'Compute Class Statistics') void vscode.commands.executeCommand('heat.computeStatistics');
       if (choice === 'Show Log') this.log.show();
       if (choice === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', subject);
     });
