@@ -4,16 +4,7 @@
  */
 
 /** Deterministic pseudo-random numbers (mulberry32), so tests are reproducible. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng as random } from '../heat/helpers';
 
 /** Standard normal sample by Box–Muller. */
 export function gaussian(rand: () => number): number {

@@ -18,6 +18,7 @@ import {
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
+import { baseConfiguration } from '../sweep/grid';
 import { standardizationFromValidation } from './calibrate';
 import type { ClassStatistics } from '../stats/types';
 import type { Layout } from '../tensor';
@@ -59,15 +60,8 @@ export interface ImageRun {
 
 /** Reads the head options of the configured (default) variant. */
 export function variantFromConfig(config: HeatConfig): VariantSettings {
-  return {
-    temperature: get<number>(config, 'heat.score.temperature'),
-    kernelSize: get<number>(config, 'heat.score.kernelSize'),
-    spatialMethod: get<SpatialMethod>(config, 'heat.score.spatialMethod'),
-    padding: get<Padding>(config, 'heat.score.padding'),
-    covariance: get<CovarianceMode>(config, 'heat.statistics.covariance'),
-    components: get<HeatComponent[]>(config, 'heat.score.components'),
-    combination: get<CombinationMode>(config, 'heat.score.combination'),
-  };
+  const { temperature, kernelSize, spatialMethod, padding, covariance, components, combination } = baseConfiguration(config);
+  return { temperature, kernelSize, spatialMethod, padding, covariance, components, combination };
 }
 
 export class HeatSession {
