@@ -40,7 +40,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 function run(command: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): void {
-  // stdin closed: vsce and npm must never wait for an answer (CI has no terminal)
+  // stdin closed: vsce and npm must never wait for input (CI has no terminal)
   const result = spawnSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...extraEnv } });
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(' ')} failed in ${cwd} (exit ${result.status ?? result.signal}).`);
@@ -120,7 +120,7 @@ function readManifest(packageDir: string, name: string): { dependencies?: Record
 export function checkVsix(file: string, target: Target): number {
   const names = listZipEntries(file).map((e) => e.name.replace(/^extension\//, ''));
   const foreign = names.filter((n) => isForeignBinary(n, target));
-  if (foreign.length > 0) throw new Error(`${file} holds other platforms' binaries: ${foreign.slice(0, 5).join(', ')}`);
+  if (foreign.length > 0) throw new Error(`${file} contains other platforms' binaries: ${foreign.slice(0, 5).join(', ')}`);
   const missing = requiredBinaries(target).filter((pattern) => !names.some((n) => pattern.test(n)));
   if (missing.length > 0) throw new Error(`${file} lacks ${missing.map(String).join(', ')}`);
   return statSync(file).size;

@@ -152,13 +152,13 @@ export class HeatLog {
 export const heatLog = new HeatLog();
 
 /**
- * Command ids the suites ran, so the coverage test can name the contributed commands nobody ran. Each
+ * Command ids the suites ran, so the coverage test can name the contributed commands that no test ran. Each
  * suite file is its own bundle with its own copy of this module, so the set lives on globalThis.
  */
 export const exercised: Set<string> = ((globalThis as { heatE2eExercised?: Set<string> }).heatE2eExercised ??= new Set<string>());
 
 /**
- * The engine answered that the job's core module is not in this build yet (a feature still being written).
+ * The engine replied that the job's core module is not in this build yet (a feature still being written).
  * Tests that meet it are reported as skipped with that reason, never as passed; they run as soon as the
  * engine has the module.
  */

@@ -183,7 +183,7 @@ export function logSince(mark: LogMark): string {
   return file === mark.file ? text.slice(mark.length) : text;
 }
 
-/** The engine said the job's core module is not in this build yet; see feature(). */
+/** An engine reply that the job's core module is not in this build yet; see feature(). */
 export class FeatureMissing extends Error {}
 
 /**
