@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { makeConfig, type HeatConfig } from '../../src/core/config';
 import { CancelledError, HeatError } from '../../src/core/errors';
 import { memoryLogger } from '../../src/core/log';
-import { computeStatistics, mergeStatisticsFiles, readStatistics } from '../../src/core/stats';
+import { computeStatistics, computeStatisticsForLayers, mergeStatisticsFiles, readStatistics } from '../../src/core/stats';
 import { linearSegmentationModel, SYNTHETIC_FEATURES, SYNTHETIC_LOGITS } from '../../src/core/stats/synthetic';
 import { maxRelativeError, random } from './reference';
 
@@ -173,6 +173,52 @@ describe('stats computeStatistics', function () {
     assert.equal(report.covariances[0].name, 'tied');
     assert.equal(stats.classCovariances, undefined, 'class-wise only when heat.statistics.covariance asks for it');
     assert.equal(report.covariances.length, 1);
+  });
+
+  it('fused path: moments computed in the model session match the reference and the separate products', async () => {
+    const blockClass = (k: number, by: number, bx: number) => {
+      const values = [0, 1].flatMap((dy) => [0, 1].map((dx) => fixture.labels[k][(2 * by + dy) * W + 2 * bx + dx]));
+      return values.every((v) => v === values[0]) && values[0] < C ? values[0] : -1;
+    };
+    const reference = referenceStatistics(fixture, outputs, blockClass, (k, p) => fixture.labels[k][p] < C);
+    const config = configFor(fixture.dir, { 'heat.model.inputSize': [H, W] });
+    const log = memoryLogger();
+    const out = path.join(fixture.dir, 'fused.safetensors');
+    const report = await computeStatistics(config, { out, log });
+    assert.ok(log.lines.some((l) => l.includes("computed in the model's session")), log.lines.join('\n'));
+    const fused = await readStatistics(out);
+    assert.deepEqual([...fused.counts], reference.counts);
+    assert.equal(report.cells!.used, reference.counts.reduce((a, b) => a + b, 0));
+    // float32 products: agreement to float32 rounding, not 1e-9.
+    assert.ok(maxRelativeError(fused.means, reference.means) < 1e-5);
+    assert.ok(maxRelativeError(fused.tiedCovariance!, reference.tied) < 1e-5);
+    assert.ok(maxRelativeError(fused.maxLogit!.mean, reference.logitMean) < 1e-6);
+    assert.ok(maxRelativeError(fused.maxLogit!.std, reference.logitStd) < 1e-6);
+
+    const separateLog = memoryLogger();
+    const separate = path.join(fixture.dir, 'separate.safetensors');
+    await computeStatistics(config, { out: separate, fused: false, log: separateLog });
+    assert.ok(!separateLog.lines.some((l) => l.includes("computed in the model's session")));
+    const plain = await readStatistics(separate);
+    assert.ok(maxRelativeError(fused.tiedCovariance!, plain.tiedCovariance!) < 1e-6);
+    assert.ok(maxRelativeError(fused.means, plain.means) < 1e-6);
+
+    // Two layers in one fused pass: each file equals its single-layer pass.
+    const [first, second] = await computeStatisticsForLayers(config, [
+      { layer: SYNTHETIC_FEATURES, out: path.join(fixture.dir, 'fused-a.safetensors') },
+      { layer: 'conv1', out: path.join(fixture.dir, 'fused-b.safetensors') },
+    ]);
+    assert.equal(first.forwardPasses, IMAGES);
+    assert.equal(second.dim, D);
+    const a = await readStatistics(first.out);
+    assert.ok(maxRelativeError(a.tiedCovariance!, fused.tiedCovariance!) < 1e-7);
+    const b = await readStatistics(second.out);
+    assert.deepEqual([...b.counts], reference.counts);
+
+    // Without a fixed input size the fused path is not taken, and the debug line says why.
+    const dynamicLog = memoryLogger();
+    await computeStatistics(configFor(fixture.dir), { out: path.join(fixture.dir, 'dynamic.safetensors'), log: dynamicLog });
+    assert.ok(dynamicLog.lines.some((l) => l.startsWith('debug: Class moments are computed outside') && l.includes('heat.model.inputSize')), dynamicLog.lines.join('\n'));
   });
 
   it('sweep grid with classwise writes class covariances', async () => {

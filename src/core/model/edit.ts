@@ -59,6 +59,8 @@ export interface MergeOptions {
   prefix: string;
   /** Model tensors that stay graph outputs besides the head's (for example the logits for the prediction map). */
   keepOutputs?: readonly string[];
+  /** Head inputs fed by the caller rather than by a model tensor; each becomes a graph input named with the prefix. */
+  externalInputs?: readonly string[];
 }
 
 /** Result of merging: the model, and how each returned name maps to a graph output. */
@@ -86,7 +88,9 @@ export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindi
 
   const nodes: onnx.INodeProto[] = [...(graph.node ?? [])];
   const headInputs = (headGraph.input ?? []).map((v) => v.name ?? '').filter((n) => !initializerNames(headGraph).has(n));
+  const external = new Set(options.externalInputs ?? []);
   for (const input of headInputs) {
+    if (external.has(input)) continue;
     const binding = bindings[input];
     if (!binding) throw new HeatError(`Head input "${input}" has no binding to a model tensor.`);
     if (!known.has(binding.tensor)) throw new HeatError(`Tensor "${binding.tensor}" bound to head input "${input}" does not exist in the model.`, 'Run "heat-lens inspect MODEL.onnx" to list the tensor names.', binding.tensor);
@@ -103,7 +107,8 @@ export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindi
   const initializers = [...(graph.initializer ?? []), ...(headGraph.initializer ?? []).map((t) => new onnx.TensorProto({ ...t, name: p(t.name ?? '') }))];
   // The head's input declarations (NCHW, rank 4) stay on the bound tensors, so that shape inference knows their
   // rank even where the model declares nothing: a head's Shape(start=2) of a tensor of unknown rank comes out empty.
-  const headInputInfo = (headGraph.input ?? []).filter((v) => headInputs.includes(v.name ?? ''));
+  const headInputInfo = (headGraph.input ?? []).filter((v) => headInputs.includes(v.name ?? '') && !external.has(v.name ?? ''));
+  const graphInputs = [...(graph.input ?? []), ...(headGraph.input ?? []).filter((v) => external.has(v.name ?? '')).map((v) => new onnx.ValueInfoProto({ ...v, name: p(v.name ?? '') }))];
   const valueInfo = [...(graph.valueInfo ?? []), ...[...headInputInfo, ...(headGraph.valueInfo ?? [])].map((v) => new onnx.ValueInfoProto({ ...v, name: p(v.name ?? '') }))];
   const headNames = [...initializers.slice((graph.initializer ?? []).length).map((t) => t.name ?? ''), ...nodes.slice((graph.node ?? []).length).flatMap((n) => n.output ?? [])];
   const collision = headNames.find((name) => name && known.has(name));
@@ -126,7 +131,7 @@ export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindi
     ...model,
     irVersion: Math.max(toNumber(model.irVersion), toNumber(head.irVersion)),
     opsetImport: mergeOpsets(model.opsetImport ?? [], head.opsetImport ?? []),
-    graph: new onnx.GraphProto({ ...graph, node: nodes, initializer: initializers, valueInfo, output: outputs }),
+    graph: new onnx.GraphProto({ ...graph, node: nodes, initializer: initializers, input: graphInputs, valueInfo, output: outputs }),
   });
   return { model: merged, headOutputs };
 }

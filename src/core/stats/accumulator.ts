@@ -219,8 +219,16 @@ async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, fea
     }
   }
   await engine.addScatter(target.scatters, block, d, cells);
+  await mergeImageMeans(target, engine, counts, means, present);
+}
 
-  // Σ_c δ_c·δ_cᵀ·na·nb/n as one float64 product Y·Yᵀ, with column c of Y [D, K] = sqrt(na·nb/n)·δ_c.
+/**
+ * Second half of a pooled image update, once the image's within-class scatter is in `target.scatters`: adds
+ * Σ_c δ_c·δ_cᵀ·na·nb/n as one float64 product Y·Yᵀ, with column c of Y [D, K] = sqrt(na·nb/n)·δ_c, then
+ * merges each present class's count and mean ([C, D] `means`).
+ */
+async function mergeImageMeans(target: ClassMoments, engine: ScatterEngine, counts: Float64Array, means: Float64Array, present: number[]): Promise<void> {
+  const d = target.dim;
   const merging = present.filter((c) => target.counts[c] > 0);
   if (merging.length > 0) {
     const y = new Float64Array(d * merging.length);
@@ -232,6 +240,43 @@ async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, fea
     await engine.addExactScatter(target.scatters, y, d, merging.length);
   }
   for (const c of present) mergeCountAndMean(target, c, counts[c], means.subarray(c * d, (c + 1) * d), false);
+}
+
+/** One layer's outputs of the statistics head (fused.ts) for one image. */
+export interface FusedImageMoments {
+  /** [C] cells per class in this image. */
+  counts: Float64Array;
+  /** [D, C] float32 class means m, as the head computed them. */
+  means: Float32Array;
+  /** [D, C] residual sums r of the cells centred on m. */
+  residuals: Float32Array;
+  /** [D, D] scatter of the cells centred on m. */
+  scatter: Float32Array;
+}
+
+/**
+ * Merges one image's statistics-head outputs into the pooled `target`. The exact class mean is m_c + r_c/n_c,
+ * in float64. The scatter is taken about m_c, which differs from the scatter about the exact mean by
+ * n_c·(r_c/n_c)(r_c/n_c)ᵀ. Because r_c is only the float32 rounding left in the sums, that term is about 1e-14
+ * of the scatter (an estimate), far below the 1e-7 rounding of the float32 product, so it is left out.
+ */
+export async function accumulateFusedImage(target: ClassMoments, engine: ScatterEngine, image: FusedImageMoments): Promise<void> {
+  if (target.kind !== 'pooled') throw new Error('accumulateFusedImage needs pooled moments.');
+  const d = target.dim;
+  const classCount = target.classCount;
+  const { counts, means: m, residuals: r } = image;
+  const present = [...counts.keys()].filter((c) => counts[c] > 0);
+  if (present.length === 0) return;
+  const scatter = target.scatters;
+  const block = image.scatter;
+  for (let i = 0; i < scatter.length; i++) scatter[i] += block[i];
+
+  const means = new Float64Array(classCount * d);
+  for (const c of present) {
+    const n = counts[c];
+    for (let i = 0; i < d; i++) means[c * d + i] = m[i * classCount + c] + r[i * classCount + c] / n;
+  }
+  await mergeImageMeans(target, engine, counts, means, present);
 }
 
 /**

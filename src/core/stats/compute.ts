@@ -13,14 +13,14 @@ import { IGNORE, labelMappingFromConfig, listImages, listSplit, loadLabel, prese
 import { HeatError, throwIfCancelled } from '../errors';
 import { noProgress, silentLogger } from '../log';
 import {
-  accumulateFeatures, accumulateScalars, emptyMoments, emptyScalarMoments, mergeMoments, mergeScalarMoments,
+  accumulateFeatures, accumulateFusedImage, accumulateScalars, emptyMoments, emptyScalarMoments, mergeMoments, mergeScalarMoments,
   type ClassMoments, type ScalarMoments,
 } from './accumulator';
 import {
   readPartialStatistics, STATISTICS_FORMAT_VERSION, writePartialStatistics, writeStatistics, type PartialStatistics,
 } from './file';
 import { finalizeStatistics, type CovarianceReport } from './finalize';
-import { StatisticsModel, type LogitsGrid, type ModelRun } from './model';
+import { FusedStatisticsModel, StatisticsModel, type LogitsGrid, type ModelRun } from './model';
 import { emptyTally, reduceLabels, toClassCells } from './purity';
 import { ScatterEngine, type ScatterPrecision } from './scatter';
 import type { ClassStatistics, StatisticsMetadata } from './types';
@@ -28,6 +28,11 @@ import type { ClassStatistics, StatisticsMetadata } from './types';
 export interface StatisticsRunOptions extends StatsOptions {
   /** Precision of the per-image scatter product; see ScatterPrecision. Default 'float32'. */
   scatterPrecision?: ScatterPrecision;
+  /**
+   * Compute the class moments inside the model's session where possible (default true): ground-truth labels,
+   * float32 products, tied/low-rank statistics and a fixed input size. false always uses the separate products.
+   */
+  fused?: boolean;
 }
 
 /** Summary of a statistics run or merge, for the CLI to print and the extension to show. */
@@ -118,79 +123,131 @@ export async function computeStatisticsForLayers(
     throw new HeatError(`Shard ${shard![0]}/${shard![1]} contains none of the ${all.length} images in the ${split} split.`, `Use at most ${all.length} shards for ${all.length} images.`);
   }
 
-  const model = await StatisticsModel.open(config, log, layers.map((l) => l.layer));
-  // NOTE: the scatter products run on the CPU provider even when the model runs on a GPU; untested there.
-  const engine = await ScatterEngine.create(options.scatterPrecision ?? 'float32');
   const purity = get<number>(config, 'heat.statistics.purity');
   const minConfidence = get<number>(config, 'heat.statistics.minConfidence');
   const configuredClasswise = wantsClasswise(config);
   const passes: LayerPass[] = layers.map((request, i) => ({
     request: { ...request, out: outs[i] }, classwise: request.classwise ?? configuredClasswise, tally: emptyTally(),
   }));
+  const precision = options.scatterPrecision ?? 'float32';
+  // The fused path computes the moments inside the model's session. It needs labels that do not depend on the
+  // model's output, float32 products, and pooled moments only (class-wise scatters take one product per class).
+  let fused: FusedStatisticsModel | undefined;
+  if (labelSource === 'groundTruth' && precision === 'float32' && passes.every((p) => !p.classwise) && options.fused !== false) {
+    const opened = await FusedStatisticsModel.open(config, log, layers.map((l) => l.layer));
+    if (typeof opened === 'string') log.debug(`Class moments are computed outside the model's session: ${opened}.`);
+    else fused = opened;
+  }
+  const model = fused ?? await StatisticsModel.open(config, log, layers.map((l) => l.layer));
+  // NOTE: the scatter products run on the CPU provider even when the model runs on a GPU; untested there.
+  const engine = await ScatterEngine.create(precision);
   let maxLogit: ScalarMoments | undefined;
   let mapping: LabelMapping | undefined;
   let classNames: string[] = get<string[]>(config, 'heat.model.classNames');
 
-  const passStarted = performance.now();
-  // The model runs one image ahead: image k+1's forward pass overlaps image k's labels and scatter products.
-  let pending: Promise<ModelRun> | undefined;
-  const prefetch = (k: number) => {
-    pending = k < samples.length ? model.run(samples[k].image) : undefined;
-    // A failure is raised where the run is awaited; this only keeps it from being reported as unhandled meanwhile.
-    pending?.catch(() => undefined);
+  /** Sets up classes, label mapping and moments from the first image's class count and feature sizes. */
+  const begin = (classCount: number, grids: readonly { channels: number; height: number; width: number }[]) => {
+    if (classNames.length > 0 && classNames.length !== classCount) {
+      throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits "${model.logitsTensor}" have ${classCount}.`,
+        'Make heat.model.classNames match the model, or leave it empty.', 'heat.model.classNames');
+    }
+    if (classNames.length === 0) classNames = Array.from({ length: classCount }, (_, c) => String(c));
+    mapping = labelMappingFromConfig(config, classCount);
+    passes.forEach((layer, i) => {
+      const features = grids[i];
+      layer.moments = emptyMoments(classCount, features.channels, layer.classwise ? 'classwise' : 'pooled');
+      log.info(`${passes.length > 1 ? `${layer.request.layer}: ` : ''}D = ${features.channels} at ${features.height}×${features.width}.`);
+    });
+    log.info(`${classCount} classes, labels from ${labelSource === 'groundTruth' ? `ground truth (mapping from ${mapping.source})` : `predictions with max softmax ≥ ${minConfidence}`}.`);
+    return emptyScalarMoments(classCount);
   };
+
+  const passStarted = performance.now();
   try {
     progress.report(0, samples.length, 'statistics');
-    prefetch(0);
-    for (let k = 0; k < samples.length; k++) {
-      throwIfCancelled(options.signal, 'Computing statistics');
-      const sample = samples[k];
-      const run = await pending!;
-      prefetch(k + 1);
-      const classCount = run.logits.classes;
-      if (!maxLogit) {
-        if (classNames.length > 0 && classNames.length !== classCount) {
-          throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits "${model.logitsTensor}" have ${classCount}.`,
-            'Make heat.model.classNames match the model, or leave it empty.', 'heat.model.classNames');
+    if (fused) {
+      const fusedModel = fused;
+      maxLogit = begin(fusedModel.classCount, fusedModel.grids);
+      // Image k+1 and its label are decoded by sharp on its worker threads while image k runs.
+      const load = async (sample: Sample) => {
+        const image = await fusedModel.prepare(sample.image);
+        const label = await loadLabel(sample.label!, mapping!, { width: image.imageWidth, height: image.imageHeight, image: sample.image });
+        return { image, label };
+      };
+      let next: ReturnType<typeof load> | undefined = load(samples[0]);
+      try {
+        for (let k = 0; k < samples.length; k++) {
+          throwIfCancelled(options.signal, 'Computing statistics');
+          const { image, label } = await next!;
+          next = k + 1 < samples.length ? load(samples[k + 1]) : undefined;
+          // A failure is raised where the load is awaited; this only keeps it from being reported as unhandled meanwhile.
+          next?.catch(() => undefined);
+          const cellClasses = passes.map((layer, i) => {
+            const g = fusedModel.grids[i];
+            return toClassCells(reduceLabels(label.values, label.height, label.width, g.height, g.width, purity), fusedModel.classCount, [IGNORE], mapping!.anomaly, layer.tally);
+          });
+          const run = await fusedModel.run(image, cellClasses);
+          for (let i = 0; i < passes.length; i++) await accumulateFusedImage(passes[i].moments!, engine, run.layers[i]);
+          accumulateScalars(maxLogit, run.maxLogit, knownPixelsOnly(run.argmax, run, label.values, label.width, label.height, mapping!.anomaly));
+          progress.report(k + 1, samples.length, 'statistics');
         }
-        if (classNames.length === 0) classNames = Array.from({ length: classCount }, (_, c) => String(c));
-        maxLogit = emptyScalarMoments(classCount);
-        mapping = labelMappingFromConfig(config, classCount);
-        passes.forEach((layer, i) => {
-          const features = run.layers[i];
-          layer.moments = emptyMoments(classCount, features.channels, layer.classwise ? 'classwise' : 'pooled');
-          log.info(`${passes.length > 1 ? `${layer.request.layer}: ` : ''}D = ${features.channels} at ${features.height}×${features.width}.`);
-        });
-        log.info(`${classCount} classes, labels from ${labelSource === 'groundTruth' ? `ground truth (mapping from ${mapping.source})` : `predictions with max softmax ≥ ${minConfidence}`}.`);
+      } finally {
+        await next?.catch(() => undefined);
       }
-
-      const peaks = logitPeaks(run.logits, labelSource === 'prediction');
-      let pixelClass: Int32Array;
-      // Labels at their own resolution, reduced to each layer's feature grid below.
-      let labels: { values: Uint8Array | Int32Array; height: number; width: number; ignore: number[]; anomaly: readonly number[] };
-      if (labelSource === 'groundTruth') {
-        const label = await loadLabel(sample.label!, mapping!, { width: run.imageWidth, height: run.imageHeight, image: sample.image });
-        labels = { values: label.values, height: label.height, width: label.width, ignore: [IGNORE], anomaly: mapping!.anomaly };
-        pixelClass = knownPixelsOnly(peaks.argmax, run.logits, label.values, label.width, label.height, mapping!.anomaly);
-      } else {
-        const pseudo = confidentClasses(peaks.argmax, peaks.maxSoftmax!, minConfidence);
-        labels = { values: pseudo, height: run.logits.height, width: run.logits.width, ignore: [], anomaly: [] };
-        pixelClass = peaks.argmax;
-      }
-      for (let i = 0; i < passes.length; i++) {
-        const layer = passes[i];
-        const features = run.layers[i];
-        const reduced = reduceLabels(labels.values, labels.height, labels.width, features.height, features.width, purity);
-        const cellClass = toClassCells(reduced, classCount, labels.ignore, labels.anomaly, layer.tally);
-        await accumulateFeatures(layer.moments!, engine, features, cellClass);
-      }
-      accumulateScalars(maxLogit, peaks.maxLogit, pixelClass);
-      progress.report(k + 1, samples.length, 'statistics');
+    } else {
+      await imageLoop(model as StatisticsModel);
     }
   } finally {
-    await pending?.catch(() => undefined);
     await engine.release();
     await model.release();
+  }
+
+  /** The pass with the moments computed here from the features the model returns. */
+  async function imageLoop(plain: StatisticsModel): Promise<void> {
+    // Image k+1 is requested before image k is processed. onnxruntime-node runs the model on the main thread, so only
+    // sharp's decoding of image k+1 overlaps image k's labels and scatter products.
+    let pending: Promise<ModelRun> | undefined;
+    const prefetch = (k: number) => {
+      pending = k < samples.length ? plain.run(samples[k].image) : undefined;
+      // A failure is raised where the run is awaited; this only keeps it from being reported as unhandled meanwhile.
+      pending?.catch(() => undefined);
+    };
+    try {
+      prefetch(0);
+      for (let k = 0; k < samples.length; k++) {
+        throwIfCancelled(options.signal, 'Computing statistics');
+        const sample = samples[k];
+        const run = await pending!;
+        prefetch(k + 1);
+        const classCount = run.logits.classes;
+        maxLogit ??= begin(classCount, run.layers);
+
+        const peaks = logitPeaks(run.logits, labelSource === 'prediction');
+        let pixelClass: Int32Array;
+        // Labels at their own resolution, reduced to each layer's feature grid below.
+        let labels: { values: Uint8Array | Int32Array; height: number; width: number; ignore: number[]; anomaly: readonly number[] };
+        if (labelSource === 'groundTruth') {
+          const label = await loadLabel(sample.label!, mapping!, { width: run.imageWidth, height: run.imageHeight, image: sample.image });
+          labels = { values: label.values, height: label.height, width: label.width, ignore: [IGNORE], anomaly: mapping!.anomaly };
+          pixelClass = knownPixelsOnly(peaks.argmax, run.logits, label.values, label.width, label.height, mapping!.anomaly);
+        } else {
+          const pseudo = confidentClasses(peaks.argmax, peaks.maxSoftmax!, minConfidence);
+          labels = { values: pseudo, height: run.logits.height, width: run.logits.width, ignore: [], anomaly: [] };
+          pixelClass = peaks.argmax;
+        }
+        for (let i = 0; i < passes.length; i++) {
+          const layer = passes[i];
+          const features = run.layers[i];
+          const reduced = reduceLabels(labels.values, labels.height, labels.width, features.height, features.width, purity);
+          const cellClass = toClassCells(reduced, classCount, labels.ignore, labels.anomaly, layer.tally);
+          await accumulateFeatures(layer.moments!, engine, features, cellClass);
+        }
+        accumulateScalars(maxLogit, peaks.maxLogit, pixelClass);
+        progress.report(k + 1, samples.length, 'statistics');
+      }
+    } finally {
+      await pending?.catch(() => undefined);
+    }
   }
   throwIfCancelled(options.signal, 'Computing statistics');
   if (!maxLogit) throw new Error('No image was processed.');
@@ -444,18 +501,17 @@ function confidentClasses(argmax: Int32Array, maxSoftmax: Float32Array, minConfi
  * pixel at the same relative position (nearest sampling).
  */
 function knownPixelsOnly(
-  argmax: Int32Array, logits: LogitsGrid, labelValues: Uint8Array, labelWidth: number, labelHeight: number, anomaly: readonly number[],
+  argmax: Int32Array, logits: { height: number; width: number }, labelValues: Uint8Array, labelWidth: number, labelHeight: number, anomaly: readonly number[],
 ): Int32Array {
-  const anomalySet = new Set(anomaly);
+  const known = new Uint8Array(256).fill(1);
+  known[IGNORE] = 0;
+  for (const value of anomaly) if (value >= 0 && value < 256) known[value] = 0;
+  const columns = Int32Array.from({ length: logits.width }, (_, x) => Math.min(labelWidth - 1, Math.floor(((x + 0.5) * labelWidth) / logits.width)));
   const out = new Int32Array(argmax.length);
   for (let y = 0; y < logits.height; y++) {
-    const ly = Math.min(labelHeight - 1, Math.floor(((y + 0.5) * labelHeight) / logits.height));
-    for (let x = 0; x < logits.width; x++) {
-      const lx = Math.min(labelWidth - 1, Math.floor(((x + 0.5) * labelWidth) / logits.width));
-      const value = labelValues[ly * labelWidth + lx];
-      const p = y * logits.width + x;
-      out[p] = value === IGNORE || anomalySet.has(value) ? -1 : argmax[p];
-    }
+    const row = Math.min(labelHeight - 1, Math.floor(((y + 0.5) * labelHeight) / logits.height)) * labelWidth;
+    const base = y * logits.width;
+    for (let x = 0; x < logits.width; x++) out[base + x] = known[labelValues[row + columns[x]]] === 1 ? argmax[base + x] : -1;
   }
   return out;
 }

@@ -9,11 +9,13 @@ import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
 import type { Logger } from '../log';
 import {
-  addOutputs, createSession, decodeImage, detectTensorLayout, encodeModel, loadConfiguredModel, preprocess,
-  preprocessSettings, resolveLayer, type LayoutSetting, type PreprocessSettings, type ProviderName, type ProviderSetting,
+  addOutputs, createSession, decodeImage, detectTensorLayout, encodeModel, inputGeometry, loadConfiguredModel, mergeBlocker, mergeHead, preprocess,
+  preprocessSettings, resolveLayer, type LayoutSetting, type PreprocessedImage, type PreprocessSettings, type ProviderName, type ProviderSetting,
 } from '../model';
 import type { Layout } from '../tensor';
-import type { FeatureGrid } from './accumulator';
+import type { FeatureGrid, FusedImageMoments } from './accumulator';
+import { buildStatisticsHead, FUSED_ARGMAX, FUSED_LOGITS_INPUT, FUSED_MAX_LOGIT, fusedNames } from './fused';
+import { partsFor } from './scatter';
 
 /** Logits of one image, batch dimension removed. */
 export interface LogitsGrid {
@@ -128,4 +130,153 @@ function grid(tensor: ort.Tensor, layout: Layout, name: string, image: string): 
   }
   const [channels, height, width] = layout === 'NCHW' ? [dims[1], dims[2], dims[3]] : [dims[3], dims[1], dims[2]];
   return { data: tensor.data as Float32Array, channels, height, width };
+}
+
+/** Prefix of the statistics head's names inside the merged graph. */
+const FUSED_PREFIX = 'heat_stats/';
+
+/** One image through the fused model: each layer's head outputs, and the logit peaks at logits resolution. */
+export interface FusedRun {
+  layers: FusedImageMoments[];
+  argmax: Int32Array;
+  maxLogit: Float32Array;
+  /** Logits grid size. */
+  height: number;
+  width: number;
+}
+
+/** A decoded and preprocessed image, with the decoded file's size (which its label must have). */
+export interface PreparedImage {
+  prepared: PreprocessedImage;
+  imageWidth: number;
+  imageHeight: number;
+}
+
+/**
+ * The model with the statistics head merged after it (fused.ts), for ground-truth labels at a fixed input size.
+ * One probe run on a blank image at open() measures the feature grids and the logits, so the per-image label
+ * reduction can be fed with the image. Exposes the same description fields as StatisticsModel.
+ */
+export class FusedStatisticsModel {
+  /** Forward passes run so far (one per run()). */
+  runs = 0;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly sha256: string,
+    readonly featureTensors: readonly string[],
+    readonly logitsTensor: string,
+    readonly executionProvider: ProviderName,
+    private readonly input: TensorInfo,
+    readonly preprocessing: PreprocessSettings,
+    /** Feature grid of each layer: D × h × w. */
+    readonly grids: readonly { channels: number; height: number; width: number }[],
+    readonly classCount: number,
+    private readonly outputNames: Record<string, string>,
+    private readonly log: Logger,
+  ) {}
+
+  get featureTensor(): string {
+    return this.featureTensors[0];
+  }
+
+  /**
+   * Opens the fused model, or returns the reason it cannot be used (then StatisticsModel does the same work):
+   * the input size must be fixed (by the model or heat.model.inputSize) and the head must merge into the graph.
+   */
+  static async open(config: HeatConfig, log: Logger, layers: readonly string[]): Promise<FusedStatisticsModel | string> {
+    const { model, input, logitsTensor: logits } = await loadConfiguredModel(config);
+    const settings = preprocessSettings(config);
+    const small = inputGeometry(input, settings, { width: 1, height: 1 });
+    const large = inputGeometry(input, settings, { width: 2, height: 2 });
+    if (small.height !== large.height || small.width !== large.width) return 'the input size follows each image (set heat.model.inputSize to fix it)';
+    const features = layers.map((layer) => resolveLayer(model.proto, layer));
+    const tensors = features.map((f) => f.tensor);
+    const provider = get<ProviderSetting>(config, 'heat.executionProvider');
+
+    // Probe: a blank image through the model with the feature tensors and the logits as outputs.
+    const probe = await createSession(encodeModel(addOutputs(model.proto, [...new Set([...tensors, logits])], false)), provider, log, 'model (probe)');
+    const blank = { data: new Uint8Array(small.width * small.height * 3), width: small.width, height: small.height, source: 'probe' };
+    const prepared = await preprocess(blank, settings, input);
+    const out = await probe.session.run({ [input.name]: prepared.tensor });
+    await probe.session.release();
+    const inputSize: [number, number] = [prepared.height, prepared.width];
+    const classNames = get<string[]>(config, 'heat.model.classNames');
+    const logitsLayout = detectTensorLayout(out[logits].dims, { channels: classNames.length > 0 ? classNames.length : undefined, inputSize },
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits').layout;
+    const logitsGrid = grid(out[logits], logitsLayout, logits, 'probe');
+    const featureLayouts = tensors.map((name) => detectTensorLayout(out[name].dims, { inputSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout);
+    const grids = tensors.map((name, i) => {
+      const g = grid(out[name], featureLayouts[i], name, 'probe');
+      return { channels: g.channels, height: g.height, width: g.width };
+    });
+
+    const head = buildStatisticsHead(grids.map((g) => ({ dim: g.channels, parts: partsFor(g.channels) })), logitsGrid.channels);
+    const blocker = mergeBlocker(model.proto, head);
+    if (blocker) return blocker;
+    const bindings: Record<string, { tensor: string; layout: Layout }> = { [FUSED_LOGITS_INPUT]: { tensor: logits, layout: logitsLayout } };
+    const external: string[] = [];
+    grids.forEach((g, i) => {
+      const names = fusedNames(i);
+      bindings[names.features] = { tensor: tensors[i], layout: featureLayouts[i] };
+      external.push(names.cellClasses, names.inverseCounts);
+    });
+    const merged = mergeHead(model.proto, head, bindings, { prefix: FUSED_PREFIX, externalInputs: external });
+    const { session, provider: ran } = await createSession(encodeModel(merged.model), provider, log, 'model');
+    const described = features.map((f) => `"${f.tensor}"${f.how === 'module' ? ` (module ${f.module})` : ''}`).join(', ');
+    log.info(`Statistics of feature tensor${features.length > 1 ? 's' : ''} ${described}, logits "${logits}", with class moments computed in the model's session.`);
+    return new FusedStatisticsModel(session, model.sha256, tensors, logits, ran, input, settings, grids, logitsGrid.channels, merged.headOutputs, log);
+  }
+
+  /** Decodes and preprocesses one image. */
+  async prepare(imageFile: string): Promise<PreparedImage> {
+    const image = await decodeImage(imageFile, this.log);
+    return { prepared: await preprocess(image, this.preprocessing, this.input), imageWidth: image.width, imageHeight: image.height };
+  }
+
+  /** Runs one prepared image with each layer's cell classes (−1 = left out), one Int32Array per layer over its grid. */
+  async run(image: PreparedImage, cellClasses: readonly Int32Array[]): Promise<FusedRun> {
+    const C = this.classCount;
+    const feeds: Record<string, ort.Tensor> = { [this.input.name]: image.prepared.tensor };
+    const counts = this.grids.map((g, i) => {
+      const cells = cellClasses[i];
+      const n = g.height * g.width;
+      if (cells.length !== n) throw new Error(`Layer ${i} has ${n} cells but ${cells.length} cell classes were given.`);
+      const onehot = new Float32Array(C * n);
+      const count = new Float64Array(C);
+      for (let p = 0; p < n; p++) {
+        const c = cells[p];
+        if (c < 0) continue;
+        onehot[c * n + p] = 1;
+        count[c]++;
+      }
+      const names = fusedNames(i);
+      feeds[`${FUSED_PREFIX}${names.cellClasses}`] = new ort.Tensor('float32', onehot, [C, n]);
+      feeds[`${FUSED_PREFIX}${names.inverseCounts}`] = new ort.Tensor('float32', Float32Array.from(count, (k) => (k > 0 ? 1 / k : 0)), [1, C]);
+      return count;
+    });
+    this.runs++;
+    const out = await this.session.run(feeds);
+    const take = (name: string) => out[this.outputNames[name]];
+    const peaks = take(FUSED_MAX_LOGIT);
+    return {
+      layers: this.grids.map((g, i) => {
+        const names = fusedNames(i);
+        return {
+          counts: counts[i],
+          means: take(names.means).data as Float32Array,
+          residuals: take(names.residuals).data as Float32Array,
+          scatter: take(names.scatter).data as Float32Array,
+        };
+      }),
+      argmax: take(FUSED_ARGMAX).data as Int32Array,
+      maxLogit: peaks.data as Float32Array,
+      height: peaks.dims[1],
+      width: peaks.dims[2],
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
 }

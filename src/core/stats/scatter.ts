@@ -20,7 +20,7 @@ export function blockBounds(d: number, parts: number): number[] {
 }
 
 /** Channel ranges the product is split into: 4 from D = 256 on, 2 from D = 64, else 1 (small D gains nothing). */
-function partsFor(d: number): number {
+export function partsFor(d: number): number {
   if (d >= 256) return 4;
   return d >= 64 ? 2 : 1;
 }
