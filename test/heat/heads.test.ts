@@ -15,6 +15,8 @@ const SIZES: Size[] = [
   { logits: { n: 2, c: 4, h: 7, w: 13 }, features: { d: 5, h: 3, w: 5 } },
   { logits: { n: 1, c: 3, h: 6, w: 10 }, features: { d: 4, h: 6, w: 10 } },
   { logits: { n: 1, c: 19, h: 12, w: 20 }, features: { d: 8, h: 4, w: 6 } },
+  // D = 512 takes the triangular Cholesky path of the tied Mahalanobis head.
+  { logits: { n: 2, c: 4, h: 6, w: 8 }, features: { d: 512, h: 3, w: 4 } },
 ];
 
 /** Reference maps for one option set, all oriented higher = more anomalous. */

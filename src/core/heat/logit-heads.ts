@@ -8,7 +8,7 @@
 import { HeadContext } from './context';
 import { ElemType } from './graph';
 
-/** Entropy epsilon inside the logarithm of the energy reliability weight: −Σ p·log(p + 1e-8). */
+/** ε of the guide's entropy −Σ p·log(p + ε) and of the KL divergence's neighbourhood term log(q + ε). */
 export const ENTROPY_EPSILON = 1e-8;
 
 /**
@@ -26,9 +26,19 @@ export function energyHead(ctx: HeadContext, temperature: number): string {
   });
 }
 
+/** Returns z_c − max z, [N, C, H, W]. */
+export function shiftedLogits(ctx: HeadContext): string {
+  return ctx.once('z_shifted', () => ctx.sub(ctx.logits, maxLogit(ctx), 'z_shifted'));
+}
+
 /** Returns exp(z_c − max z), [N, C, H, W]: the shifted exponentials behind the softmax and the logsumexp. */
 function shiftedExp(ctx: HeadContext): string {
-  return ctx.once('shifted_exp', () => ctx.g.node('Exp', [ctx.sub(ctx.logits, maxLogit(ctx), 'z_shifted')], {}, 'shifted_exp'));
+  return ctx.once('shifted_exp', () => ctx.g.node('Exp', [shiftedLogits(ctx)], {}, 'shifted_exp'));
+}
+
+/** Returns log Σ_c exp(z_c − max z) as [N, 1, H, W]. */
+export function logSumShiftedExp(ctx: HeadContext): string {
+  return ctx.once('log_sum_shifted_exp', () => ctx.log(sumShiftedExp(ctx), 'log_sum_shifted_exp'));
 }
 
 /** Returns Σ_c exp(z_c − max z) as [N, 1, H, W]. It is ≥ 1, so its logarithm and reciprocal are safe. */
@@ -38,7 +48,7 @@ function sumShiftedExp(ctx: HeadContext): string {
 
 /** Builds logsumexp_c z_c = max z + log Σ_c exp(z_c − max z) at temperature 1, as [N, 1, H, W]. */
 function logSumExp(ctx: HeadContext): string {
-  return ctx.once('logsumexp', () => ctx.add(maxLogit(ctx), ctx.log(sumShiftedExp(ctx)), 'logsumexp_keep'));
+  return ctx.once('logsumexp', () => ctx.add(maxLogit(ctx), logSumShiftedExp(ctx), 'logsumexp_keep'));
 }
 
 /** Returns max_c z_c, kept as [N, 1, H, W]. */
@@ -71,17 +81,25 @@ export function maxSoftmaxHead(ctx: HeadContext): string {
   });
 }
 
-/** Builds log(p_c + 1e-8) as [N, C, H, W], shared by the entropy and the spatial KL, which use the same ε. */
-export function logProbability(ctx: HeadContext): string {
-  return ctx.once('log_p_eps', () => ctx.log(ctx.addConst(softmax(ctx), ENTROPY_EPSILON), 'log_p_eps'));
+/**
+ * Builds Σ_c p_c·log p_c as [N, H, W] from the log-softmax log p_c = z_c − logsumexp z, so that no
+ * logarithm is taken over the C × H × W values: Σ_c p_c·log p_c = Σ_c p_c·(z_c − max z) − log Σ_c exp(z_c − max z).
+ * This is the entropy's negative, exactly, and it needs no ε, since log p is finite however small p is.
+ * The guide's −Σ_c p_c·log(p_c + 1e-8) differs from it by at most C·1e-8.
+ */
+export function sumPLogP(ctx: HeadContext): string {
+  return ctx.once('sum_p_log_p', () => {
+    const weighted = ctx.classSum(ctx.mul(softmax(ctx), shiftedLogits(ctx), 'p_z_shifted'), false, 'sum_p_z');
+    return ctx.sub(weighted, squeeze(ctx, logSumShiftedExp(ctx)), 'sum_p_log_p');
+  });
 }
 
 /**
- * Softmax entropy H = −Σ_c p_c·log(p_c + 1e-8). Anomaly score = +H: higher = more anomalous.
- * The same map feeds the energy reliability weight.
+ * Softmax entropy H = −Σ_c p_c·log p_c, computed from the log-softmax (see sumPLogP). Anomaly score = +H:
+ * higher = more anomalous. The same map feeds the energy reliability weight.
  */
 export function entropyHead(ctx: HeadContext): string {
-  return ctx.once('entropy', () => ctx.neg(ctx.classSum(ctx.mul(softmax(ctx), logProbability(ctx), 'p_log_p'), false), 'entropy'));
+  return ctx.once('entropy', () => ctx.neg(sumPLogP(ctx), 'entropy'));
 }
 
 /**

@@ -5,18 +5,21 @@
  * default), which biases borders: a uniform map gets KL ln(9/4) ≈ 0.811 at corners for k = 3.
  */
 import { HeadContext } from './context';
-import { ENTROPY_EPSILON, logProbability, softmax, squeeze } from './logit-heads';
+import { ENTROPY_EPSILON, logSumShiftedExp, shiftedLogits, softmax, squeeze } from './logit-heads';
 
 export type SpatialMethod = 'kl' | 'variance';
 export type Padding = 'exclude' | 'zero';
 
-/** Epsilon of the KL divergence, KL = Σ_c p·log((p + ε) / (q + ε)). It is the entropy's ε, so log(p + ε) is shared. */
+/** Epsilon of the KL divergence's neighbourhood term, KL = Σ_c p·log(p / (q + ε)). */
 export const KL_EPSILON = ENTROPY_EPSILON;
 
 /**
  * Spatial anomaly score −S, higher = more anomalous (less consistent with the neighbourhood).
- *  - 'kl': consistency S = −Σ_c p_c·log((p_c + ε)/(q_c + ε)) with q = avgpool_k(p), so −S = KL(p ‖ q) ≥ 0
- *    (up to the ε terms).
+ *  - 'kl': consistency S = −Σ_c p_c·log(p_c/(q_c + ε)) with q = avgpool_k(p), so −S = KL(p ‖ q) ≥ 0
+ *    (up to the ε term). log p_c comes from the log-softmax, z_c − max z − log Σ exp(z − max z), so only
+ *    log(q + ε) is taken over all C × H × W values. The guide's log((p + ε)/(q + ε)) differs from it by at
+ *    most C·ε = C·1e-8 in the sum. The ratio is formed per class before the sum, which keeps small KL values
+ *    accurate (two separate sums of size ≈ H cancel in float32).
  *  - 'variance': consistency S = −Σ_c (E_k[p_c²] − E_k[p_c]²), the summed neighbourhood variance, so
  *    −S = Σ_c Var_k(p_c) ≥ 0 (up to rounding).
  * Returns the [N, H, W] map −S.
@@ -26,7 +29,9 @@ export function spatialHead(ctx: HeadContext, kernelSize: number, method: Spatia
     const p = softmax(ctx);
     const q = pooledSoftmax(ctx, kernelSize, padding);
     if (method === 'kl') {
-      const logRatio = ctx.sub(logProbability(ctx), ctx.log(ctx.addConst(q, KL_EPSILON)), 'log_ratio');
+      // log p − log(q + ε) = (z − max z) − (log(q + ε) + log Σ exp(z − max z)).
+      const logQ = ctx.add(ctx.log(ctx.addConst(q, KL_EPSILON), 'log_q_eps'), logSumShiftedExp(ctx), 'log_q_shifted');
+      const logRatio = ctx.sub(shiftedLogits(ctx), logQ, 'log_ratio');
       return ctx.classSum(ctx.mul(p, logRatio), false, 'spatial_kl');
     }
     // Σ_c E_k[p_c²] = E_k[Σ_c p_c²] because the neighbourhood mean is linear and has the same divisor for
@@ -46,14 +51,14 @@ function pooledSoftmax(ctx: HeadContext, kernelSize: number, padding: Padding): 
 /**
  * Local deviation used by the spatial reliability weight of the HEAT method:
  * v = Σ_c avgpool_3((p_c − mean_c p)²), with the configured padding, [N, H, W]. The class sum is taken
- * before the pooling (equal by linearity), so one channel is pooled instead of C.
+ * before the pooling (equal by linearity), so one channel is pooled instead of C. With a known class count the
+ * class mean of a softmax is the constant 1/C (Σ_c p_c = 1), which saves a pass over the classes; the
+ * rounding of Σ_c p_c changes v by about C·(1e-7/C)², far below the 1e-6 added to v in the weight.
  */
 export function localDeviation(ctx: HeadContext, padding: Padding): string {
   return ctx.once(`local_deviation:${padding}`, () => {
     const p = softmax(ctx);
-    const classMean = ctx.classCount === undefined
-      ? ctx.reduce('ReduceMean', p, 1, true, 'class_mean_p')
-      : ctx.classSum(p, true, 'class_mean_p', 1 / ctx.classCount);
+    const classMean = ctx.classCount === undefined ? ctx.reduce('ReduceMean', p, 1, true, 'class_mean_p') : ctx.g.scalar(1 / ctx.classCount);
     const centred = ctx.sub(p, classMean, 'p_centred');
     const summed = ctx.classSum(ctx.mul(centred, centred), true, 'deviation2');
     return squeeze(ctx, ctx.avgPool(summed, 3, padding, 'local_deviation'));
