@@ -8,9 +8,6 @@
 import { HeadContext } from './context';
 import { ElemType } from './graph';
 
-/** ε of the guide's entropy −Σ p·log(p + ε) and of the KL divergence's neighbourhood term log(q + ε). */
-export const ENTROPY_EPSILON = 1e-8;
-
 /**
  * Energy E = −T·logsumexp_c(z_c / T). Anomaly score = +E: higher = more anomalous.
  * (Logits [10, 0] give −10.0000454, [1, 1] give −1.6931472, so the uncertain pixel scores higher.)
@@ -87,7 +84,7 @@ export function maxSoftmaxHead(ctx: HeadContext): string {
  * This is the entropy's negative, exactly, and it needs no ε, since log p is finite however small p is.
  * The guide's −Σ_c p_c·log(p_c + 1e-8) differs from it by at most C·1e-8.
  */
-export function sumPLogP(ctx: HeadContext): string {
+function sumPLogP(ctx: HeadContext): string {
   return ctx.once('sum_p_log_p', () => {
     const weighted = ctx.classSum(ctx.mul(softmax(ctx), shiftedLogits(ctx), 'p_z_shifted'), false, 'sum_p_z');
     return ctx.sub(weighted, squeeze(ctx, logSumShiftedExp(ctx)), 'sum_p_log_p');

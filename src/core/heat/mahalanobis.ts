@@ -20,7 +20,7 @@
  */
 import { HeatError } from '../errors';
 import type { ClassStatistics } from '../stats/types';
-import { cholesky } from '../stats/linalg';
+import { blockBounds, cholesky } from '../stats/linalg';
 import { FEATURES_INPUT, HeadContext } from './context';
 
 export type CovarianceMode = 'tied' | 'classwise' | 'lowrank';
@@ -128,7 +128,7 @@ function upperFactor(P: Float64Array, D: number): Float64Array | undefined {
  */
 function triangularDistances(ctx: HeadContext, U: Float64Array, D: number, diff: string): string {
   const parts = 4;
-  const bounds = Array.from({ length: parts + 1 }, (_, k) => Math.floor((k * D) / parts));
+  const bounds = blockBounds(D, parts);
   let total: string | undefined;
   for (let k = 0; k < parts; k++) {
     const start = bounds[k];

@@ -165,12 +165,11 @@ export async function computeStatisticsForLayers(
   const passStarted = performance.now();
   try {
     progress.report(0, samples.length, 'statistics');
-    if (fused) {
-      const fusedModel = fused;
-      maxLogit = begin(fusedModel.classCount, fusedModel.grids);
+    if (model instanceof FusedStatisticsModel) {
+      maxLogit = begin(model.classCount, model.grids);
       // Image k+1 and its label are decoded by sharp on its worker threads while image k runs.
       const load = async (sample: Sample) => {
-        const image = await fusedModel.prepare(sample.image);
+        const image = await model.prepare(sample.image);
         const label = await loadLabel(sample.label!, mapping!, { width: image.imageWidth, height: image.imageHeight, image: sample.image });
         return { image, label };
       };
@@ -183,10 +182,10 @@ export async function computeStatisticsForLayers(
           // A failure is raised where the load is awaited; this only keeps it from being reported as unhandled meanwhile.
           next?.catch(() => undefined);
           const cellClasses = passes.map((layer, i) => {
-            const g = fusedModel.grids[i];
-            return toClassCells(reduceLabels(label.values, label.height, label.width, g.height, g.width, purity), fusedModel.classCount, [IGNORE], mapping!.anomaly, layer.tally);
+            const g = model.grids[i];
+            return toClassCells(reduceLabels(label.values, label.height, label.width, g.height, g.width, purity), model.classCount, [IGNORE], mapping!.anomaly, layer.tally);
           });
-          const run = await fusedModel.run(image, cellClasses);
+          const run = await model.run(image, cellClasses);
           for (let i = 0; i < passes.length; i++) await accumulateFusedImage(passes[i].moments!, engine, run.layers[i]);
           accumulateScalars(maxLogit, run.maxLogit, knownPixelsOnly(run.argmax, run, label.values, label.width, label.height, mapping!.anomaly));
           progress.report(k + 1, samples.length, 'statistics');
@@ -195,7 +194,7 @@ export async function computeStatisticsForLayers(
         await next?.catch(() => undefined);
       }
     } else {
-      await imageLoop(model as StatisticsModel);
+      await imageLoop(model);
     }
   } finally {
     await engine.release();

@@ -17,7 +17,7 @@
  */
 import type { onnx } from 'onnx-proto';
 import { ElemType, GraphBuilder } from '../heat/graph';
-import { blockBounds } from './scatter';
+import { blockBounds } from './linalg';
 
 export const FUSED_LOGITS_INPUT = 'logits';
 export const FUSED_MAX_LOGIT = 'max_logit';

@@ -5,6 +5,11 @@
  */
 import { HeatError } from '../errors';
 
+/** Splits D channels into `parts` contiguous ranges: bounds[i] to bounds[i + 1]. */
+export function blockBounds(d: number, parts: number): number[] {
+  return Array.from({ length: parts + 1 }, (_, i) => Math.floor((i * d) / parts));
+}
+
 /**
  * Cholesky factor L (lower triangular, row-major) with A = L·Lᵀ. Reads only the lower triangle of `a`.
  * Throws when A is not positive definite, naming the pivot, since that means the regularisation is too small.

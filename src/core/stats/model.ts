@@ -10,7 +10,8 @@ import { HeatError } from '../errors';
 import type { Logger } from '../log';
 import {
   addOutputs, createSession, decodeImage, detectTensorLayout, encodeModel, inputGeometry, loadConfiguredModel, mergeBlocker, mergeHead, preprocess,
-  preprocessSettings, resolveLayer, type LayoutSetting, type PreprocessedImage, type PreprocessSettings, type ProviderName, type ProviderSetting,
+  preprocessSettings, resolveLayer, type LayoutSetting, type LoadedModel, type PreprocessedImage, type PreprocessSettings, type ProviderName,
+  type ProviderSetting, type ResolvedLayer, type RgbImage,
 } from '../model';
 import type { Layout } from '../tensor';
 import type { FeatureGrid, FusedImageMoments } from './accumulator';
@@ -70,17 +71,19 @@ export class StatisticsModel {
    * outputs. `layers` are names as heat.model.featureLayer takes them (module or tensor names).
    */
   static async open(config: HeatConfig, log: Logger, layers?: readonly string[]): Promise<StatisticsModel> {
-    const { model, input, logitsTensor: logits } = await loadConfiguredModel(config);
-    const requested = layers ?? [get<string>(config, 'heat.model.featureLayer')];
-    if (requested.length === 0) throw new Error('StatisticsModel.open needs at least one feature layer.');
-    const features = requested.map((layer) => resolveLayer(model.proto, layer));
+    const tensors = await resolveStatisticsTensors(config, layers ?? [get<string>(config, 'heat.model.featureLayer')]);
+    const model = await StatisticsModel.create(config, log, tensors, 'model');
+    log.info(`Statistics of ${describeTensors(tensors)}.`);
+    return model;
+  }
 
+  /** Creates the session for already resolved tensors; `label` names it in the provider log line. */
+  static async create(config: HeatConfig, log: Logger, tensors: StatisticsTensors, label: string): Promise<StatisticsModel> {
+    const { model, input, logits, features } = tensors;
     // Two layer names may resolve to one tensor; each output is added once.
     const graph = addOutputs(model.proto, [...new Set([...features.map((f) => f.tensor), logits])], false);
-    const { session, provider } = await createSession(encodeModel(graph), get<ProviderSetting>(config, 'heat.executionProvider'), log, 'model');
+    const { session, provider } = await createSession(encodeModel(graph), get<ProviderSetting>(config, 'heat.executionProvider'), log, label);
     const classNames = get<string[]>(config, 'heat.model.classNames');
-    const described = features.map((f) => `"${f.tensor}"${f.how === 'module' ? ` (module ${f.module})` : ''}`).join(', ');
-    log.info(`Statistics of feature tensor${features.length > 1 ? 's' : ''} ${described}, logits "${logits}".`);
     return new StatisticsModel(
       session, model.sha256, features.map((f) => f.tensor), logits, provider, input, preprocessSettings(config),
       { features: get<LayoutSetting>(config, 'heat.model.featureLayout'), logits: get<LayoutSetting>(config, 'heat.model.logitsLayout') },
@@ -90,7 +93,11 @@ export class StatisticsModel {
 
   /** Decodes, preprocesses and runs one image. */
   async run(imageFile: string): Promise<ModelRun> {
-    const image = await decodeImage(imageFile, this.log);
+    return this.runImage(await decodeImage(imageFile, this.log));
+  }
+
+  /** Preprocesses and runs one decoded image. */
+  async runImage(image: RgbImage): Promise<ModelRun> {
     const prepared = await preprocess(image, this.preprocessing, this.input);
     this.runs++;
     const out = await this.session.run({ [this.input.name]: prepared.tensor });
@@ -99,11 +106,11 @@ export class StatisticsModel {
     const layers = this.featureTensors.map((name, i): FeatureGrid => {
       const tensor = out[name];
       const layout = this.featureLayouts[i] ??= detectTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, 'feature tensor').layout;
-      const features = grid(tensor, layout, name, imageFile);
+      const features = grid(tensor, layout, name, image.source);
       return { data: features.data, channels: features.channels, height: features.height, width: features.width, layout };
     });
     this.logitsLayout ??= detectTensorLayout(logitsTensor.dims, { channels: this.expectedClasses, inputSize }, this.layoutSettings.logits, 'logits').layout;
-    const logits = grid(logitsTensor, this.logitsLayout, this.logitsTensor, imageFile);
+    const logits = grid(logitsTensor, this.logitsLayout, this.logitsTensor, image.source);
     return {
       features: layers[0],
       layers,
@@ -116,6 +123,29 @@ export class StatisticsModel {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** The configured model with the requested feature layers resolved to tensor names. */
+export interface StatisticsTensors {
+  model: LoadedModel;
+  /** The model's image input. */
+  input: TensorInfo;
+  logits: string;
+  /** One per requested layer, in the order requested. */
+  features: ResolvedLayer[];
+}
+
+/** Loads heat.model.path and resolves `layers` (names as heat.model.featureLayer takes them) to tensors. */
+export async function resolveStatisticsTensors(config: HeatConfig, layers: readonly string[]): Promise<StatisticsTensors> {
+  if (layers.length === 0) throw new Error('A statistics pass needs at least one feature layer.');
+  const { model, input, logitsTensor } = await loadConfiguredModel(config);
+  return { model, input, logits: logitsTensor, features: layers.map((layer) => resolveLayer(model.proto, layer)) };
+}
+
+/** Describes the feature tensors (with their module paths) and the logits for the log. */
+function describeTensors({ features, logits }: StatisticsTensors): string {
+  const described = features.map((f) => `"${f.tensor}"${f.how === 'module' ? ` (module ${f.module})` : ''}`).join(', ');
+  return `feature tensor${features.length > 1 ? 's' : ''} ${described}, logits "${logits}"`;
 }
 
 /** Returns the data of a [1, C, h, w] or [1, h, w, C] float32 tensor with its sizes (onnxruntime-node hands over a JavaScript-owned array). */
@@ -185,47 +215,38 @@ export class FusedStatisticsModel {
    * the input size must be fixed (by the model or heat.model.inputSize) and the head must merge into the graph.
    */
   static async open(config: HeatConfig, log: Logger, layers: readonly string[]): Promise<FusedStatisticsModel | string> {
-    const { model, input, logitsTensor: logits } = await loadConfiguredModel(config);
+    const tensors = await resolveStatisticsTensors(config, layers);
+    const { model, input, logits } = tensors;
     const settings = preprocessSettings(config);
     const small = inputGeometry(input, settings, { width: 1, height: 1 });
     const large = inputGeometry(input, settings, { width: 2, height: 2 });
     if (small.height !== large.height || small.width !== large.width) return 'the input size follows each image (set heat.model.inputSize to fix it)';
-    const features = layers.map((layer) => resolveLayer(model.proto, layer));
-    const tensors = features.map((f) => f.tensor);
-    const provider = get<ProviderSetting>(config, 'heat.executionProvider');
 
-    // Probe: a blank image through the model with the feature tensors and the logits as outputs.
-    const probe = await createSession(encodeModel(addOutputs(model.proto, [...new Set([...tensors, logits])], false)), provider, log, 'model (probe)');
-    const blank = { data: new Uint8Array(small.width * small.height * 3), width: small.width, height: small.height, source: 'probe' };
-    const prepared = await preprocess(blank, settings, input);
-    const out = await probe.session.run({ [input.name]: prepared.tensor });
-    await probe.session.release();
-    const inputSize: [number, number] = [prepared.height, prepared.width];
-    const classNames = get<string[]>(config, 'heat.model.classNames');
-    const logitsLayout = detectTensorLayout(out[logits].dims, { channels: classNames.length > 0 ? classNames.length : undefined, inputSize },
-      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits').layout;
-    const logitsGrid = grid(out[logits], logitsLayout, logits, 'probe');
-    const featureLayouts = tensors.map((name) => detectTensorLayout(out[name].dims, { inputSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout);
-    const grids = tensors.map((name, i) => {
-      const g = grid(out[name], featureLayouts[i], name, 'probe');
-      return { channels: g.channels, height: g.height, width: g.width };
-    });
+    // Probe: a blank image through the plain model measures the feature grids, the class count and the layouts.
+    const probe = await StatisticsModel.create(config, log, tensors, 'model (probe)');
+    let measured: ModelRun;
+    try {
+      measured = await probe.runImage({ data: new Uint8Array(small.width * small.height * 3), width: small.width, height: small.height, source: 'probe image' });
+    } finally {
+      await probe.release();
+    }
+    const grids = measured.layers.map((g) => ({ channels: g.channels, height: g.height, width: g.width }));
+    const classCount = measured.logits.classes;
 
-    const head = buildStatisticsHead(grids.map((g) => ({ dim: g.channels, parts: partsFor(g.channels) })), logitsGrid.channels);
+    const head = buildStatisticsHead(grids.map((g) => ({ dim: g.channels, parts: partsFor(g.channels) })), classCount);
     const blocker = mergeBlocker(model.proto, head);
     if (blocker) return blocker;
-    const bindings: Record<string, { tensor: string; layout: Layout }> = { [FUSED_LOGITS_INPUT]: { tensor: logits, layout: logitsLayout } };
+    const bindings: Record<string, { tensor: string; layout: Layout }> = { [FUSED_LOGITS_INPUT]: { tensor: logits, layout: measured.logits.layout } };
     const external: string[] = [];
-    grids.forEach((g, i) => {
+    measured.layers.forEach((g, i) => {
       const names = fusedNames(i);
-      bindings[names.features] = { tensor: tensors[i], layout: featureLayouts[i] };
+      bindings[names.features] = { tensor: probe.featureTensors[i], layout: g.layout };
       external.push(names.cellClasses, names.inverseCounts);
     });
     const merged = mergeHead(model.proto, head, bindings, { prefix: FUSED_PREFIX, externalInputs: external });
-    const { session, provider: ran } = await createSession(encodeModel(merged.model), provider, log, 'model');
-    const described = features.map((f) => `"${f.tensor}"${f.how === 'module' ? ` (module ${f.module})` : ''}`).join(', ');
-    log.info(`Statistics of feature tensor${features.length > 1 ? 's' : ''} ${described}, logits "${logits}", with class moments computed in the model's session.`);
-    return new FusedStatisticsModel(session, model.sha256, tensors, logits, ran, input, settings, grids, logitsGrid.channels, merged.headOutputs, log);
+    const { session, provider: ran } = await createSession(encodeModel(merged.model), get<ProviderSetting>(config, 'heat.executionProvider'), log, 'model');
+    log.info(`Statistics of ${describeTensors(tensors)}, with class moments computed in the model's session.`);
+    return new FusedStatisticsModel(session, model.sha256, probe.featureTensors, logits, ran, input, settings, grids, classCount, merged.headOutputs, log);
   }
 
   /** Decodes and preprocesses one image. */

@@ -6,6 +6,7 @@
  */
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
+import { blockBounds } from './linalg';
 
 /**
  * Precision of the per-batch product. `float32` (default) rounds the centred rows to float32 and uses the
@@ -13,11 +14,6 @@ import * as ort from 'onnxruntime-node';
  * `float64` computes it in double precision. Counts, means and the merged scatter are float64 either way.
  */
 export type ScatterPrecision = 'float32' | 'float64';
-
-/** Splits D channels into `parts` contiguous ranges: bounds[i] to bounds[i + 1]. */
-export function blockBounds(d: number, parts: number): number[] {
-  return Array.from({ length: parts + 1 }, (_, i) => Math.floor((i * d) / parts));
-}
 
 /** Channel ranges the product is split into: 4 from D = 256 on, 2 from D = 64, else 1 (small D gains nothing). */
 export function partsFor(d: number): number {
