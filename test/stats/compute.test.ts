@@ -175,7 +175,7 @@ describe('stats computeStatistics', function () {
     assert.equal(report.covariances.length, 1);
   });
 
-  it('fused path: moments computed in the model session match the reference and the separate products', async () => {
+  it('fused moments match reference and separate products', async () => {
     const blockClass = (k: number, by: number, bx: number) => {
       const values = [0, 1].flatMap((dy) => [0, 1].map((dx) => fixture.labels[k][(2 * by + dy) * W + 2 * bx + dx]));
       return values.every((v) => v === values[0]) && values[0] < C ? values[0] : -1;
@@ -215,7 +215,7 @@ describe('stats computeStatistics', function () {
     const b = await readStatistics(second.out);
     assert.deepEqual([...b.counts], reference.counts);
 
-    // Without a fixed input size the fused path is not taken, and the debug line says why.
+    // Without a fixed input size the fused path is not taken, and the debug line gives the reason.
     const dynamicLog = memoryLogger();
     await computeStatistics(configFor(fixture.dir), { out: path.join(fixture.dir, 'dynamic.safetensors'), log: dynamicLog });
     assert.ok(dynamicLog.lines.some((l) => l.startsWith('debug: Class moments are computed outside') && l.includes('heat.model.inputSize')), dynamicLog.lines.join('\n'));

@@ -5,13 +5,13 @@
  * default), which biases borders: a uniform map gets KL ln(9/4) ≈ 0.811 at corners for k = 3.
  */
 import { HeadContext } from './context';
-import { ENTROPY_EPSILON, logSumShiftedExp, shiftedLogits, softmax, squeeze } from './logit-heads';
+import { logSumShiftedExp, shiftedLogits, softmax, squeeze } from './logit-heads';
 
 export type SpatialMethod = 'kl' | 'variance';
 export type Padding = 'exclude' | 'zero';
 
-/** Epsilon of the KL divergence's neighbourhood term, KL = Σ_c p·log(p / (q + ε)). */
-export const KL_EPSILON = ENTROPY_EPSILON;
+/** Epsilon of the KL divergence's neighbourhood term, KL = Σ_c p·log(p / (q + ε)), the guide's 1e-8. */
+export const KL_EPSILON = 1e-8;
 
 /**
  * Spatial anomaly score −S, higher = more anomalous (less consistent with the neighbourhood).
@@ -52,8 +52,8 @@ function pooledSoftmax(ctx: HeadContext, kernelSize: number, padding: Padding): 
  * Local deviation used by the spatial reliability weight of the HEAT method:
  * v = Σ_c avgpool_3((p_c − mean_c p)²), with the configured padding, [N, H, W]. The class sum is taken
  * before the pooling (equal by linearity), so one channel is pooled instead of C. With a known class count the
- * class mean of a softmax is the constant 1/C (Σ_c p_c = 1), which saves a pass over the classes; the
- * rounding of Σ_c p_c changes v by about C·(1e-7/C)², far below the 1e-6 added to v in the weight.
+ * class mean of a softmax is the constant 1/C (Σ_c p_c = 1), which saves a pass over the classes. The float32
+ * rounding of Σ_c p_c changes v by about C·(1e-7/C)² (an estimate), far below the 1e-6 added to v in the weight.
  */
 export function localDeviation(ctx: HeadContext, padding: Padding): string {
   return ctx.once(`local_deviation:${padding}`, () => {
