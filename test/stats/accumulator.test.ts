@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import {
-  accumulateFeatures, accumulateScalars, emptyMoments, emptyScalarMoments, FeatureGrid, mergeMoments,
+  accumulateFeatures, accumulateFusedImage, accumulateScalars, emptyMoments, emptyScalarMoments, FeatureGrid, mergeMoments, MergeTerms,
+  type FusedImageMoments,
 } from '../../src/core/stats/accumulator';
+import { accumulateKnownPeaks } from '../../src/core/stats/compute';
 import { ScatterEngine } from '../../src/core/stats/scatter';
 import { finalizeStatistics } from '../../src/core/stats/finalize';
 import { HeatError } from '../../src/core/errors';
@@ -173,6 +175,72 @@ describe('stats accumulator', () => {
       assert.ok(Math.abs(target.means[c] - mean) < 1e-9);
       assert.ok(Math.abs(target.m2[c] - m2) / m2 < 1e-9);
     }
+  });
+  it('known-pixel max-logit moments near 1e3', () => {
+    const rand = random(11);
+    const target = emptyScalarMoments(3);
+    const all: number[][] = [[], [], []];
+    for (let k = 0; k < 3; k++) {
+      // Logits grid 6×8 against a 12×16 label: each logits pixel reads the label pixel at (2y + 1, 2x + 1).
+      const argmax = Int32Array.from({ length: 48 }, () => Math.floor(rand() * 3));
+      const maxLogit = Float32Array.from({ length: 48 }, () => 1e3 + gaussian(rand));
+      const values = Uint8Array.from({ length: 12 * 16 }, () => [0, 1, 2, 13, 255][Math.floor(rand() * 5)]);
+      for (let p = 0; p < 48; p++) {
+        const v = values[(2 * Math.floor(p / 8) + 1) * 16 + 2 * (p % 8) + 1];
+        if (v !== 13 && v !== 255) all[argmax[p]].push(maxLogit[p]);
+      }
+      accumulateKnownPeaks(target, { argmax, maxLogit }, { height: 6, width: 8 }, { values, width: 16, height: 12 }, [13]);
+    }
+    for (let c = 0; c < 3; c++) {
+      const mean = all[c].reduce((a, b) => a + b, 0) / all[c].length;
+      const m2 = all[c].reduce((a, b) => a + (b - mean) ** 2, 0);
+      assert.equal(target.counts[c], all[c].length);
+      assert.ok(Math.abs(target.means[c] - mean) / mean < 1e-12);
+      assert.ok(Math.abs(target.m2[c] - m2) / m2 < 1e-9, `class ${c}: ${target.m2[c]} against ${m2}`);
+    }
+  });
+
+  it('queued merge terms equal direct products', async () => {
+    const d = 6;
+    const classCount = 3;
+    const { images, rowsByClass } = makeImages(9, d, classCount, 1e4, 13);
+    // Head outputs as fused.ts computes them, here by loops: float32 means, residuals and centred scatter.
+    const fusedOf = (grid: FeatureGrid, classes: Int32Array): FusedImageMoments => {
+      const n = grid.height * grid.width;
+      const counts = new Float64Array(classCount);
+      const sums = new Float64Array(d * classCount);
+      for (let p = 0; p < n; p++) {
+        if (classes[p] < 0) continue;
+        counts[classes[p]]++;
+        for (let i = 0; i < d; i++) sums[i * classCount + classes[p]] += grid.data[i * n + p];
+      }
+      const means = Float32Array.from(sums, (s, k) => (counts[k % classCount] > 0 ? s / counts[k % classCount] : 0));
+      const residuals = new Float32Array(d * classCount);
+      const scatter = new Float64Array(d * d);
+      for (let p = 0; p < n; p++) {
+        const c = classes[p];
+        if (c < 0) continue;
+        const y = Array.from({ length: d }, (_, i) => grid.data[i * n + p] - means[i * classCount + c]);
+        y.forEach((v, i) => { residuals[i * classCount + c] += v; });
+        for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) scatter[i * d + j] += y[i] * y[j];
+      }
+      return { counts, means, residuals, scatter: Float32Array.from(scatter) };
+    };
+    const queued = emptyMoments(classCount, d, 'pooled');
+    const direct = emptyMoments(classCount, d, 'pooled');
+    const terms = new MergeTerms(queued, engine64, 4);
+    for (const image of images) {
+      const fused = fusedOf(image.grid, image.classes);
+      await accumulateFusedImage(queued, engine64, fused, terms);
+      await accumulateFusedImage(direct, engine64, fused);
+    }
+    await terms.flush();
+    assert.ok(maxRelativeError(queued.scatters, direct.scatters) < 1e-12);
+    assert.deepEqual([...queued.means], [...direct.means]);
+    const pooled = new Array<number>(d * d).fill(0);
+    for (const rows of rowsByClass) twoPass(rows, d).scatter.forEach((v, i) => { pooled[i] += v; });
+    // Float32 storage of the head's scatter leaves about 2.5e-7 here; without the mean correction the error is 1.1e-6.
+    assert.ok(maxRelativeError(queued.scatters, pooled) < 5e-7, `${maxRelativeError(queued.scatters, pooled)}`);
   });
 });
 

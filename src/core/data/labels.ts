@@ -254,7 +254,8 @@ export async function loadLabel(file: string, mapping: LabelMapping, expected?: 
     );
   }
 
-  const histogram = new Float64Array(data instanceof Uint16Array ? 65536 : 256);
+  // Int32 counts are exact up to 2^31 pixels per value, more than any label image holds, and increment faster.
+  const histogram = new Int32Array(data instanceof Uint16Array ? 65536 : 256);
   for (let i = 0; i < data.length; i++) histogram[data[i]]++;
   const present = new Map<number, number>();
   for (let v = 0; v < histogram.length; v++) if (histogram[v] > 0) present.set(v, histogram[v]);
@@ -270,7 +271,7 @@ export async function loadLabel(file: string, mapping: LabelMapping, expected?: 
   return { values, anomaly, width, height, counts: countLabels(histogram, classOf, anomalyOf) };
 }
 
-function countLabels(histogram: Float64Array, classOf: Uint8Array, anomalyOf: Uint8Array): LabelCounts {
+function countLabels(histogram: Int32Array, classOf: Uint8Array, anomalyOf: Uint8Array): LabelCounts {
   const counts: LabelCounts = { known: 0, anomaly: 0, ignored: 0, byClass: new Map(), ignoredByDiskValue: new Map() };
   for (let disk = 0; disk < histogram.length; disk++) {
     const pixels = histogram[disk];

@@ -5,7 +5,7 @@ export { resolveLayer, resolveLogits, moduleOfNode, modulePaths, closestNames, t
 export { mergeBlocker, relabelBlocker, softmaxInputs, upgradeOpset } from './opset';
 export { addOutputs, mergeHead, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
 export { ScoringPipeline, type PipelineOptions } from './pipeline';
-export { createSession, autoProviders, providerAvailable, type ModelSession, type ProviderName, type ProviderSetting } from './session';
+export { createSession, autoProviders, providerAvailable, type ModelSession, type ProviderName, type ProviderSetting, type SessionTuning } from './session';
 export { decideLayouts, detectInputLayout, detectTensorLayout, type ModelLayouts, type LayoutDecision, type LayoutSetting, type TensorLayoutHints } from './layout';
 export { detectProbabilities, preSoftmaxCandidates, type ProbabilityCheck } from './probabilities';
 export { decodeImage, type RgbImage } from './image';

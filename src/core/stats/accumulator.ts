@@ -225,9 +225,12 @@ async function accumulatePooled(target: ClassMoments, engine: ScatterEngine, fea
 /**
  * Second half of a pooled image update, once the image's within-class scatter is in `target.scatters`: adds
  * Σ_c δ_c·δ_cᵀ·na·nb/n as one float64 product Y·Yᵀ, with column c of Y [D, K] = sqrt(na·nb/n)·δ_c, then
- * merges each present class's count and mean ([C, D] `means`).
+ * merges each present class's count and mean ([C, D] `means`). With `terms` the columns are collected there
+ * and added later, many images in one product.
  */
-async function mergeImageMeans(target: ClassMoments, engine: ScatterEngine, counts: Float64Array, means: Float64Array, present: number[]): Promise<void> {
+async function mergeImageMeans(
+  target: ClassMoments, engine: ScatterEngine, counts: Float64Array, means: Float64Array, present: number[], terms?: MergeTerms,
+): Promise<void> {
   const d = target.dim;
   const merging = present.filter((c) => target.counts[c] > 0);
   if (merging.length > 0) {
@@ -237,9 +240,50 @@ async function mergeImageMeans(target: ClassMoments, engine: ScatterEngine, coun
       const scale = Math.sqrt((na * counts[c]) / (na + counts[c]));
       for (let i = 0; i < d; i++) y[i * merging.length + k] = scale * (means[c * d + i] - target.means[c * d + i]);
     });
-    await engine.addExactScatter(target.scatters, y, d, merging.length);
+    if (terms) await terms.add(y, merging.length);
+    else await engine.addExactScatter(target.scatters, y, d, merging.length);
   }
   for (const c of present) mergeCountAndMean(target, c, counts[c], means.subarray(c * d, (c + 1) * d), false);
+}
+
+/**
+ * Rank-one terms of pooled moments waiting to be added to (or subtracted from) their scatter: the merge terms
+ * δ·δᵀ·na·nb/n, and for the fused path the mean corrections. One image brings about one column per class
+ * present. A float64 product of a few columns costs about as much in call and D×D summing overhead as in
+ * arithmetic, so the columns of many images go into one product. Call flush() before the scatter is read.
+ */
+export class MergeTerms {
+  private readonly pending = { 1: [] as { y: Float64Array; columns: number }[], [-1]: [] as { y: Float64Array; columns: number }[] };
+  private columns = 0;
+
+  constructor(private readonly target: ClassMoments, private readonly engine: ScatterEngine, private readonly capacity = 256) {}
+
+  /** Queues the columns of y [D, columns] (row-major, as mergeImageMeans builds it) to be added (sign 1) or subtracted (−1) as y·yᵀ. */
+  async add(y: Float64Array, columns: number, sign: 1 | -1 = 1): Promise<void> {
+    this.pending[sign].push({ y, columns });
+    this.columns += columns;
+    if (this.columns >= this.capacity) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const d = this.target.dim;
+    for (const sign of [1, -1] as const) {
+      const parts = this.pending[sign];
+      const total = parts.reduce((sum, part) => sum + part.columns, 0);
+      if (total === 0) continue;
+      const block = new Float64Array(d * total);
+      let offset = 0;
+      for (const { y, columns } of parts) {
+        for (let i = 0; i < d; i++) {
+          for (let k = 0; k < columns; k++) block[i * total + offset + k] = y[i * columns + k];
+        }
+        offset += columns;
+      }
+      parts.length = 0;
+      await this.engine.addExactScatter(this.target.scatters, block, d, total, sign);
+    }
+    this.columns = 0;
+  }
 }
 
 /** One layer's outputs of the statistics head (fused.ts) for one image. */
@@ -256,11 +300,12 @@ export interface FusedImageMoments {
 
 /**
  * Merges one image's statistics-head outputs into the pooled `target`. The exact class mean is m_c + r_c/n_c,
- * in float64. The scatter is taken about m_c, which differs from the scatter about the exact mean by
- * n_c·(r_c/n_c)(r_c/n_c)ᵀ. Because r_c is only the float32 rounding left in the sums, that term is about 1e-14
- * of the scatter (an estimate), far below the 1e-7 rounding of the float32 product, so it is left out.
+ * in float64. The head's scatter is taken about m_c, so the scatter about the exact mean is smaller by
+ * n_c·(r_c/n_c)(r_c/n_c)ᵀ. That term is subtracted as one more rank-one term per class. It is tiny for features
+ * near zero, but for features offset by 1e4 it reaches about 1e-7 of the scatter (float32 rounding moves m_c by
+ * about 1e4·6e-8). With `terms` the rank-one terms are queued there (see MergeTerms).
  */
-export async function accumulateFusedImage(target: ClassMoments, engine: ScatterEngine, image: FusedImageMoments): Promise<void> {
+export async function accumulateFusedImage(target: ClassMoments, engine: ScatterEngine, image: FusedImageMoments, terms?: MergeTerms): Promise<void> {
   if (target.kind !== 'pooled') throw new Error('accumulateFusedImage needs pooled moments.');
   const d = target.dim;
   const classCount = target.classCount;
@@ -272,11 +317,19 @@ export async function accumulateFusedImage(target: ClassMoments, engine: Scatter
   for (let i = 0; i < scatter.length; i++) scatter[i] += block[i];
 
   const means = new Float64Array(classCount * d);
-  for (const c of present) {
+  // Column k of the correction [D, K] is r_c/√n_c, so that its product is Σ_c n_c·(r_c/n_c)(r_c/n_c)ᵀ.
+  const correction = new Float64Array(d * present.length);
+  present.forEach((c, k) => {
     const n = counts[c];
-    for (let i = 0; i < d; i++) means[c * d + i] = m[i * classCount + c] + r[i * classCount + c] / n;
-  }
-  await mergeImageMeans(target, engine, counts, means, present);
+    for (let i = 0; i < d; i++) {
+      const residual = r[i * classCount + c];
+      means[c * d + i] = m[i * classCount + c] + residual / n;
+      correction[i * present.length + k] = residual / Math.sqrt(n);
+    }
+  });
+  if (terms) await terms.add(correction, present.length, -1);
+  else await engine.addExactScatter(scatter, correction, d, present.length, -1);
+  await mergeImageMeans(target, engine, counts, means, present, terms);
 }
 
 /**

@@ -63,7 +63,8 @@ async function writeImages(dir: string, count: number, height: number, width: nu
     for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) label[y * width + x] = ((y >> 6) * 7 + (x >> 6) + k) % classes;
     const name = `img${String(k).padStart(4, '0')}`;
     await sharp(rgb, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toFile(path.join(dir, 'images', `${name}.png`));
-    await sharp(label, { raw: { width, height, channels: 1 } }).png().toFile(path.join(dir, 'labels', `${name}.png`));
+    // Greyscale, as datasets store label files: without toColourspace sharp would write a single channel as RGB.
+    await sharp(label, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(dir, 'labels', `${name}.png`));
   }
 }
 

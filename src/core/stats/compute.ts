@@ -13,7 +13,7 @@ import { IGNORE, labelMappingFromConfig, listImages, listSplit, loadLabel, prese
 import { HeatError, throwIfCancelled } from '../errors';
 import { noProgress, silentLogger } from '../log';
 import {
-  accumulateFeatures, accumulateFusedImage, accumulateScalars, emptyMoments, emptyScalarMoments, mergeMoments, mergeScalarMoments,
+  accumulateFeatures, accumulateFusedImage, accumulateScalars, emptyMoments, emptyScalarMoments, mergeMoments, mergeScalarBlock, mergeScalarMoments, MergeTerms,
   type ClassMoments, type ScalarMoments,
 } from './accumulator';
 import {
@@ -173,6 +173,7 @@ export async function computeStatisticsForLayers(
         const label = await loadLabel(sample.label!, mapping!, { width: image.imageWidth, height: image.imageHeight, image: sample.image });
         return { image, label };
       };
+      const terms = passes.map((layer) => new MergeTerms(layer.moments!, engine));
       let next: ReturnType<typeof load> | undefined = load(samples[0]);
       try {
         for (let k = 0; k < samples.length; k++) {
@@ -186,10 +187,11 @@ export async function computeStatisticsForLayers(
             return toClassCells(reduceLabels(label.values, label.height, label.width, g.height, g.width, purity), model.classCount, [IGNORE], mapping!.anomaly, layer.tally);
           });
           const run = await model.run(image, cellClasses);
-          for (let i = 0; i < passes.length; i++) await accumulateFusedImage(passes[i].moments!, engine, run.layers[i]);
-          accumulateScalars(maxLogit, run.maxLogit, knownPixelsOnly(run.argmax, run, label.values, label.width, label.height, mapping!.anomaly));
+          for (let i = 0; i < passes.length; i++) await accumulateFusedImage(passes[i].moments!, engine, run.layers[i], terms[i]);
+          accumulateKnownPeaks(maxLogit, run, run, label, mapping!.anomaly);
           progress.report(k + 1, samples.length, 'statistics');
         }
+        for (const pending of terms) await pending.flush();
       } finally {
         await next?.catch(() => undefined);
       }
@@ -222,17 +224,16 @@ export async function computeStatisticsForLayers(
         maxLogit ??= begin(classCount, run.layers);
 
         const peaks = logitPeaks(run.logits, labelSource === 'prediction');
-        let pixelClass: Int32Array;
         // Labels at their own resolution, reduced to each layer's feature grid below.
         let labels: { values: Uint8Array | Int32Array; height: number; width: number; ignore: number[]; anomaly: readonly number[] };
         if (labelSource === 'groundTruth') {
           const label = await loadLabel(sample.label!, mapping!, { width: run.imageWidth, height: run.imageHeight, image: sample.image });
           labels = { values: label.values, height: label.height, width: label.width, ignore: [IGNORE], anomaly: mapping!.anomaly };
-          pixelClass = knownPixelsOnly(peaks.argmax, run.logits, label.values, label.width, label.height, mapping!.anomaly);
+          accumulateKnownPeaks(maxLogit, peaks, run.logits, label, mapping!.anomaly);
         } else {
           const pseudo = confidentClasses(peaks.argmax, peaks.maxSoftmax!, minConfidence);
           labels = { values: pseudo, height: run.logits.height, width: run.logits.width, ignore: [], anomaly: [] };
-          pixelClass = peaks.argmax;
+          accumulateScalars(maxLogit, peaks.maxLogit, peaks.argmax);
         }
         for (let i = 0; i < passes.length; i++) {
           const layer = passes[i];
@@ -241,7 +242,6 @@ export async function computeStatisticsForLayers(
           const cellClass = toClassCells(reduced, classCount, labels.ignore, labels.anomaly, layer.tally);
           await accumulateFeatures(layer.moments!, engine, features, cellClass);
         }
-        accumulateScalars(maxLogit, peaks.maxLogit, pixelClass);
         progress.report(k + 1, samples.length, 'statistics');
       }
     } finally {
@@ -495,23 +495,43 @@ function confidentClasses(argmax: Int32Array, maxSoftmax: Float32Array, minConfi
 }
 
 /**
- * Returns the predicted class of each logits pixel whose ground truth is a known class, and −1 where it is void
- * or anomaly, so those pixels stay out of the max-logit moments. The ground truth of a logits pixel is the label
- * pixel at the same relative position (nearest sampling).
+ * Adds the max logit of each logits pixel whose ground truth is a known class to its predicted class's moments.
+ * Void and anomaly pixels stay out. The ground truth of a logits pixel is the label pixel at the same relative
+ * position (nearest sampling). The sums run in one pass in float64, over values d shifted by each class's first
+ * value in this image, so M2 = Σd² − (Σd)²/n keeps its digits even for logits far from zero.
  */
-function knownPixelsOnly(
-  argmax: Int32Array, logits: { height: number; width: number }, labelValues: Uint8Array, labelWidth: number, labelHeight: number, anomaly: readonly number[],
-): Int32Array {
+export function accumulateKnownPeaks(
+  target: ScalarMoments, peaks: { argmax: Int32Array; maxLogit: Float32Array }, logits: { height: number; width: number },
+  label: { values: Uint8Array; width: number; height: number }, anomaly: readonly number[],
+): void {
   const known = new Uint8Array(256).fill(1);
   known[IGNORE] = 0;
   for (const value of anomaly) if (value >= 0 && value < 256) known[value] = 0;
-  const columns = Int32Array.from({ length: logits.width }, (_, x) => Math.min(labelWidth - 1, Math.floor(((x + 0.5) * labelWidth) / logits.width)));
-  const out = new Int32Array(argmax.length);
-  for (let y = 0; y < logits.height; y++) {
-    const row = Math.min(labelHeight - 1, Math.floor(((y + 0.5) * labelHeight) / logits.height)) * labelWidth;
-    const base = y * logits.width;
-    for (let x = 0; x < logits.width; x++) out[base + x] = known[labelValues[row + columns[x]]] === 1 ? argmax[base + x] : -1;
+  const { argmax, maxLogit } = peaks;
+  const { values, width: labelWidth, height: labelHeight } = label;
+  const { width, height } = logits;
+  const classCount = target.counts.length;
+  const columns = Int32Array.from({ length: width }, (_, x) => Math.min(labelWidth - 1, Math.floor(((x + 0.5) * labelWidth) / width)));
+  const n = new Float64Array(classCount);
+  const shift = new Float64Array(classCount);
+  const sum = new Float64Array(classCount);
+  const squares = new Float64Array(classCount);
+  for (let y = 0; y < height; y++) {
+    const row = Math.min(labelHeight - 1, Math.floor(((y + 0.5) * labelHeight) / height)) * labelWidth;
+    const base = y * width;
+    for (let x = 0; x < width; x++) {
+      if (known[values[row + columns[x]]] === 0) continue;
+      const p = base + x;
+      const c = argmax[p];
+      const value = maxLogit[p];
+      if (n[c] === 0) shift[c] = value;
+      const d = value - shift[c];
+      n[c]++;
+      sum[c] += d;
+      squares[c] += d * d;
+    }
   }
-  return out;
+  for (let c = 0; c < classCount; c++) {
+    if (n[c] > 0) mergeScalarBlock(target, c, n[c], shift[c] + sum[c] / n[c], Math.max(0, squares[c] - (sum[c] * sum[c]) / n[c]));
+  }
 }
-

@@ -9,7 +9,7 @@ import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
 import type { Logger } from '../log';
 import {
-  addOutputs, createSession, decodeImage, detectTensorLayout, encodeModel, inputGeometry, loadConfiguredModel, mergeBlocker, mergeHead, preprocess,
+  addOutputs, createSession, decodeImage, type SessionTuning, detectTensorLayout, encodeModel, inputGeometry, loadConfiguredModel, mergeBlocker, mergeHead, preprocess,
   preprocessSettings, resolveLayer, type LayoutSetting, type LoadedModel, type PreprocessedImage, type PreprocessSettings, type ProviderName,
   type ProviderSetting, type ResolvedLayer, type RgbImage,
 } from '../model';
@@ -17,6 +17,9 @@ import type { Layout } from '../tensor';
 import type { FeatureGrid, FusedImageMoments } from './accumulator';
 import { buildStatisticsHead, FUSED_ARGMAX, FUSED_LOGITS_INPUT, FUSED_MAX_LOGIT, fusedNames } from './fused';
 import { partsFor } from './scatter';
+
+/** The statistics pass does label and moment work between runs, so the model's threads do not spin (session.ts). */
+const STATISTICS_TUNING: SessionTuning = { spinning: false };
 
 /** Logits of one image, batch dimension removed. */
 export interface LogitsGrid {
@@ -82,7 +85,7 @@ export class StatisticsModel {
     const { model, input, logits, features } = tensors;
     // Two layer names may resolve to one tensor; each output is added once.
     const graph = addOutputs(model.proto, [...new Set([...features.map((f) => f.tensor), logits])], false);
-    const { session, provider } = await createSession(encodeModel(graph), get<ProviderSetting>(config, 'heat.executionProvider'), log, label);
+    const { session, provider } = await createSession(encodeModel(graph), get<ProviderSetting>(config, 'heat.executionProvider'), log, label, STATISTICS_TUNING);
     const classNames = get<string[]>(config, 'heat.model.classNames');
     return new StatisticsModel(
       session, model.sha256, features.map((f) => f.tensor), logits, provider, input, preprocessSettings(config),
@@ -244,7 +247,7 @@ export class FusedStatisticsModel {
       external.push(names.cellClasses, names.inverseCounts);
     });
     const merged = mergeHead(model.proto, head, bindings, { prefix: FUSED_PREFIX, externalInputs: external });
-    const { session, provider: ran } = await createSession(encodeModel(merged.model), get<ProviderSetting>(config, 'heat.executionProvider'), log, 'model');
+    const { session, provider: ran } = await createSession(encodeModel(merged.model), get<ProviderSetting>(config, 'heat.executionProvider'), log, 'model', STATISTICS_TUNING);
     log.info(`Statistics of ${describeTensors(tensors)}, with class moments computed in the model's session.`);
     return new FusedStatisticsModel(session, model.sha256, probe.featureTensors, logits, ran, input, settings, grids, classCount, merged.headOutputs, log);
   }
@@ -292,8 +295,9 @@ export class FusedStatisticsModel {
       }),
       argmax: take(FUSED_ARGMAX).data as Int32Array,
       maxLogit: peaks.data as Float32Array,
-      height: peaks.dims[1],
-      width: peaks.dims[2],
+      // [1, 1, H, W]
+      height: peaks.dims[2],
+      width: peaks.dims[3],
     };
   }
 

@@ -58,6 +58,26 @@ export function reduceLabels(
 function reduceBytes(
   labels: Uint8Array, width: number, rowStart: Int32Array, colStart: Int32Array, gridHeight: number, gridWidth: number, purity: number, result: Int32Array,
 ): void {
+  // Under purity 1 (the default) a cell counts only when uniform, so one pass that stops at the first differing pixel suffices.
+  if (purity >= 1) {
+    for (let cy = 0; cy < gridHeight; cy++) {
+      for (let cx = 0; cx < gridWidth; cx++) {
+        const x0 = colStart[cx];
+        const x1 = colStart[cx + 1];
+        if (x0 === x1 || rowStart[cy] === rowStart[cy + 1]) continue;
+        const first = labels[rowStart[cy] * width + x0];
+        let uniform = true;
+        for (let y = rowStart[cy]; uniform && y < rowStart[cy + 1]; y++) {
+          const row = y * width;
+          for (let x = x0; x < x1; x++) {
+            if (labels[row + x] !== first) { uniform = false; break; }
+          }
+        }
+        if (uniform) result[cy * gridWidth + cx] = first;
+      }
+    }
+    return;
+  }
   const histogram = new Int32Array(256);
   for (let cy = 0; cy < gridHeight; cy++) {
     for (let cx = 0; cx < gridWidth; cx++) {

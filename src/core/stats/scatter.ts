@@ -98,9 +98,9 @@ export class ScatterEngine {
     await this.addBlocks(target, await this.session(this.precision, d, partsFor(d)), input, d, partsFor(d));
   }
 
-  /** Adds X·Xᵀ of a float64 block X [D, n] into `target`, computed in float64 whatever the engine's precision. */
-  async addExactScatter(target: Float64Array, block: Float64Array, d: number, n: number): Promise<void> {
-    await this.addBlocks(target, await this.session('float64', d, 1), new ort.Tensor('float64', block, [d, n]), d, 1);
+  /** Adds X·Xᵀ (or subtracts it, with sign −1) of a float64 block X [D, n] into `target`, computed in float64 whatever the engine's precision. */
+  async addExactScatter(target: Float64Array, block: Float64Array, d: number, n: number, sign: 1 | -1 = 1): Promise<void> {
+    await this.addBlocks(target, await this.session('float64', d, 1), new ort.Tensor('float64', block, [d, n]), d, 1, sign);
   }
 
   /** Computes X·Xᵀ of the block into a new float64 [D, D] array. */
@@ -110,7 +110,7 @@ export class ScatterEngine {
     return result;
   }
 
-  private async addBlocks(target: Float64Array, session: ort.InferenceSession, input: ort.Tensor, d: number, parts: number): Promise<void> {
+  private async addBlocks(target: Float64Array, session: ort.InferenceSession, input: ort.Tensor, d: number, parts: number, sign: 1 | -1 = 1): Promise<void> {
     const out = await session.run({ x: input });
     const bounds = blockBounds(d, parts);
     for (let i = 0; i < parts; i++) {
@@ -120,11 +120,11 @@ export class ScatterEngine {
         const cols = bounds[j + 1] - bounds[j];
         for (let r = 0; r < rows; r++) {
           const targetRow = (bounds[i] + r) * d + bounds[j];
-          for (let c = 0; c < cols; c++) target[targetRow + c] += data[r * cols + c];
+          for (let c = 0; c < cols; c++) target[targetRow + c] += sign * data[r * cols + c];
         }
         // The lower block S_ji is the transpose of S_ij.
         for (let r = 0; i !== j && r < rows; r++) {
-          for (let c = 0; c < cols; c++) target[(bounds[j] + c) * d + bounds[i] + r] += data[r * cols + c];
+          for (let c = 0; c < cols; c++) target[(bounds[j] + c) * d + bounds[i] + r] += sign * data[r * cols + c];
         }
       }
     }
