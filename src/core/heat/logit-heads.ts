@@ -2,9 +2,9 @@
  * Heads computed from the logits z (float32 [N, C, H, W]) alone. Each returns a [N, H, W] map.
  *
  * NaN: a NaN logit makes the softmax-based scores and the energy of its pixel NaN, because exp(z − max z) is NaN
- * for that class and the class sums propagate it. The max logit is read at the argmax, which skips a NaN after
- * the first class, so `max_logit`, `sml` and `prediction` may stay finite. The host checks the energy map for
- * NaN after each run (pipeline/session.ts).
+ * for that class and the class sums propagate it. The max logit is read at the argmax, and onnxruntime's ArgMax
+ * skips a NaN after the first class (checked), so `max_logit`, `sml` and `prediction` may stay finite. The host
+ * checks the energy map for NaN after each run (pipeline/session.ts).
  */
 import { HeadContext } from './context';
 import { ElemType } from './graph';

@@ -84,8 +84,11 @@ export class ScoreNormalizer {
 
   /** Returns (x − mean)/(std + 1e-6) with the current state, or the scores unchanged for 'none' or an empty adaptive state. */
   apply(batch: ArrayLike<number>): Float32Array {
-    const out = Float32Array.from(batch);
-    if (this.mode === 'none' || !this.state) return out;
+    const out = new Float32Array(batch.length);
+    if (this.mode === 'none' || !this.state) {
+      out.set(batch);
+      return out;
+    }
     const { mean } = this.state;
     const denominator = this.state.std + NORMALIZER_EPSILON;
     for (let i = 0; i < out.length; i++) out[i] = (batch[i] - mean) / denominator;
