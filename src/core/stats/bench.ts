@@ -28,6 +28,11 @@ export interface StatisticsBenchOptions {
   memoryImages?: number[];
   scatterPrecision?: ScatterPrecision;
   log?: Logger;
+  /**
+   * Measures one pass over `count` images in a fresh process and returns that process's peak resident set
+   * size (measureStatisticsMemory run there). Without it the passes run in this process, one after the other.
+   */
+  measureMemory?: (data: StatisticsBenchData, count: number) => Promise<{ maxRssMb: number; passSeconds: number }>;
 }
 
 export interface StatisticsBenchResult {
@@ -46,8 +51,11 @@ export interface StatisticsBenchResult {
     roundRatios: number[];
     finalizeSeconds: number;
   };
-  /** Peak resident set size above the level before the pass, per image count. */
-  memory: { images: number; peakRssMb: number; baselineRssMb: number; passSeconds: number }[];
+  /**
+   * Peak resident set size per image count: of a fresh process (`fresh`), or of this process, where
+   * `baselineRssMb` is the level before the pass and `peakRssMb` the rise above it.
+   */
+  memory: { images: number; peakRssMb: number; baselineRssMb: number; fresh: boolean; passSeconds: number }[];
 }
 
 /** Writes `count` noise images and block labels (one class per 64 × 64 block) into `dir`. */
@@ -121,7 +129,7 @@ async function benchConfig(data: StatisticsBenchData, count: number) {
 
 /** Bare forward pass (decode, preprocess, run of the unmodified model) against the statistics pass on the same images. */
 export async function measureStatisticsThroughput(
-  data: StatisticsBenchData, count: number, precision: ScatterPrecision = 'float32', rounds = 3,
+  data: StatisticsBenchData, count: number, precision: ScatterPrecision = 'float32', rounds = 5,
 ): Promise<StatisticsBenchResult['throughput']> {
   const config = await benchConfig(data, count);
   const modelBytes = await fs.readFile(path.join(data.dir, 'model.onnx'));
@@ -183,12 +191,17 @@ export async function benchmarkStatistics(options: StatisticsBenchOptions = {}):
   const data = await prepareStatisticsBench({ ...options, imageCount: Math.max(throughputImages, ...memoryImages) });
   try {
     const throughput = await measureStatisticsThroughput(data, throughputImages, precision);
-    options.log?.info(`Forward ${throughput.forwardImagesPerSecond.toFixed(2)} images/s, statistics ${throughput.statisticsImagesPerSecond.toFixed(2)} images/s (ratio ${throughput.ratio.toFixed(2)}).`);
+    options.log?.info(`Forward ${throughput.forwardImagesPerSecond.toFixed(2)} images/s, statistics ${throughput.statisticsImagesPerSecond.toFixed(2)} images/s (ratio ${throughput.ratio.toFixed(2)}; per round ${throughput.roundRatios.map((r) => r.toFixed(2)).join(', ')}).`);
     const memory: StatisticsBenchResult['memory'] = [];
     for (const count of memoryImages) {
+      if (options.measureMemory) {
+        const { maxRssMb, passSeconds } = await options.measureMemory(data, count);
+        memory.push({ images: count, peakRssMb: maxRssMb, baselineRssMb: 0, fresh: true, passSeconds });
+        continue;
+      }
       const config = await benchConfig(data, count);
       const { result, peakMb, baselineMb } = await peakRss(() => computeStatistics(config, { out: path.join(data.dir, `memory-${count}.safetensors`), scatterPrecision: precision }));
-      memory.push({ images: count, peakRssMb: peakMb, baselineRssMb: baselineMb, passSeconds: result.seconds.pass });
+      memory.push({ images: count, peakRssMb: peakMb, baselineRssMb: baselineMb, fresh: false, passSeconds: result.seconds.pass });
     }
     return {
       setup: { dim: data.dim, classes: data.classes, input: [data.height, data.width], featureGrid: [data.height / 8, data.width / 8], cpus: cpus().length, scatterPrecision: precision },
