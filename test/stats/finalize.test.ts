@@ -83,6 +83,22 @@ describe('stats finalisation', () => {
     assert.ok(Number.isFinite(d2) && d2 > 0);
   });
 
+  it('float32 products: rank with float32 tolerance', () => {
+    // 8 samples in D = 64 span 7 dimensions, so 57 eigenvalues are 0. Rounding the scatter to float32, as the
+    // float32 products do, turns them into noise of either sign.
+    const d = 64;
+    const rand = random(64);
+    const rows = Array.from({ length: 8 }, () => Array.from({ length: d }, () => 1 + gaussian(rand)));
+    const moments = momentsOf([rows], d);
+    for (let i = 0; i < moments.scatters.length; i++) moments.scatters[i] = Math.fround(moments.scatters[i]);
+    const options = { regularization: 1e-4, regularizationMode: 'absolute' as const, rank: 4 };
+    const single = finalizeStatistics(moments, { ...options, productPrecision: 'float32' });
+    assert.equal(single.reports[0].nullDimensions, 57);
+    assert.ok(single.warnings.some((w) => w.includes('57 of 64 eigenvalues are zero at the float32 precision')), single.warnings.join('\n'));
+    const double = finalizeStatistics(moments, { ...options, productPrecision: 'float64' });
+    assert.ok(double.reports[0].nullDimensions < 57, `float64 tolerance counted ${double.reports[0].nullDimensions}`);
+  });
+
   it('relative regularisation adds ε·trace/D', () => {
     const d = 4;
     const rand = random(2);

@@ -368,6 +368,7 @@ async function finishStatistics(
     rank: typeof metadata.rank === 'number' ? metadata.rank : 256,
     classNames: names,
     classwise: moments.kind === 'classwise',
+    productPrecision: metadata.scatterPrecision === 'float32' ? 'float32' : 'float64',
   });
   throwIfCancelled(options.signal, 'Computing statistics');
   const std = maxLogit.m2.map((m2, c) => (maxLogit.counts[c] > 1 ? Math.sqrt(m2 / (maxLogit.counts[c] - 1)) : 0));

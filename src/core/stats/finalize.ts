@@ -26,6 +26,12 @@ export interface FinalizeOptions {
    * them only when the configuration requests the class-wise Mahalanobis distance.
    */
   classwise?: boolean;
+  /**
+   * Precision of the per-image scatter products (heat-lens stats --precision, default float64 here). With
+   * float32 products an eigenvalue that should be 0 comes out as rounding noise of either sign, so the rank
+   * test uses that precision's tolerance.
+   */
+  productPrecision?: 'float32' | 'float64';
 }
 
 /** Spectrum of one regularised covariance. */
@@ -51,8 +57,21 @@ export interface FinalizedStatistics {
   warnings: string[];
 }
 
-/** Relative threshold below which an eigenvalue counts as zero when judging rank deficiency. */
+/** Relative threshold below which an eigenvalue counts as zero when judging rank deficiency (float64 products). */
 const NULL_EIGENVALUE = 1e-12;
+
+/** Machine epsilon of float32, 2^-23. */
+const FLOAT32_EPSILON = 2 ** -23;
+
+/**
+ * Returns the threshold, relative to the largest eigenvalue, below which an eigenvalue counts as zero. For
+ * float32 products it is ε₃₂: entries of the size of the largest eigenvalue carry float32 rounding of about that
+ * relative size, so smaller eigenvalues are indistinguishable from 0. On the sample the eigenvalues that float64
+ * products put at 0 came out within 2e-9 of the largest, and the smallest real ones at 3e-7.
+ */
+function nullTolerance(precision: FinalizeOptions['productPrecision']): number {
+  return precision === 'float32' ? FLOAT32_EPSILON : NULL_EIGENVALUE;
+}
 
 export function finalizeStatistics(moments: ClassMoments, options: FinalizeOptions): FinalizedStatistics {
   const { classCount, dim: d } = moments;
@@ -118,13 +137,14 @@ export function finalizeStatistics(moments: ClassMoments, options: FinalizeOptio
     warnings.push(`${singletons.length} class(es) have a single feature cell, so their class-wise covariance is only the regularisation: ${singletons.map(name).join(', ')}.`);
   }
 
+  const atPrecision = options.productPrecision === 'float32' ? ' at the float32 precision of the scatter products' : '';
   for (const report of reports) {
     if (report.nullDimensions > 0) {
       const zero = report.zeroVarianceChannels;
       const listed = zero.length > 12 ? `${zero.slice(0, 12).join(', ')} and ${zero.length - 12} more` : zero.join(', ');
       const channels = zero.length > 0 ? `; ${zero.length} channel(s) with zero variance: ${listed}` : '';
       warnings.push(
-        `The ${report.name} covariance is rank-deficient (${report.nullDimensions} of ${d} eigenvalues are zero${channels}); ` +
+        `The ${report.name} covariance is rank-deficient (${report.nullDimensions} of ${d} eigenvalues are zero${atPrecision}${channels}); ` +
         `after adding ${report.epsilon.toExponential(3)}·I its smallest eigenvalue is ${report.smallestEigenvalue.toExponential(3)} ` +
         `and its condition number ${report.conditionNumber.toExponential(3)}.`,
       );
@@ -156,7 +176,8 @@ function regularizedInverse(covariance: Float64Array, d: number, options: Finali
   const spectrum = symmetricEigen(covariance, d, withVectors);
   const largestRaw = spectrum.values[0];
   let nullDimensions = 0;
-  for (const value of spectrum.values) if (value <= NULL_EIGENVALUE * Math.max(largestRaw, 0) || value <= 0) nullDimensions++;
+  const tolerance = nullTolerance(options.productPrecision);
+  for (const value of spectrum.values) if (value <= tolerance * Math.max(largestRaw, 0) || value <= 0) nullDimensions++;
   const eigenvalues = spectrum.values.map((v) => v + epsilon);
   const smallest = eigenvalues[d - 1];
   const largest = eigenvalues[0];
