@@ -58,6 +58,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that closes the pipe early (heat-lens inspect model.onnx | head) ends the output, which is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (error: unknown) => {

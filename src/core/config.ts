@@ -99,6 +99,8 @@ export type HeatConfig = Record<string, unknown> & {
   readonly baseDir: string;
   /** File the configuration came from, or '' when only defaults are in use. */
   readonly source: string;
+  /** The settings file the CLI looked for and did not find, when it fell back to the defaults. */
+  readonly missingSettings?: string;
 };
 
 const SPEC_BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]));
@@ -200,7 +202,7 @@ export function withOverrides(config: HeatConfig, overrides: Record<string, unkn
   for (const spec of SETTINGS) merged[spec.key] = config[spec.key];
   const checked = makeConfig(overrides, config.baseDir, config.source);
   for (const key of Object.keys(overrides)) merged[key] = checked[key];
-  return { ...merged, baseDir: config.baseDir, source: config.source } as HeatConfig;
+  return { ...merged, baseDir: config.baseDir, source: config.source, missingSettings: config.missingSettings } as HeatConfig;
 }
 
 function nearestKey(key: string): string {
@@ -242,7 +244,7 @@ export async function loadConfig(configPath: string | undefined, cwd = process.c
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
     if (configPath) throw new HeatError(`Cannot read config file ${file}: ${(error as Error).message}.`, 'Check the path given to --config.', file);
-    return makeConfig({}, cwd);
+    return { ...makeConfig({}, cwd), missingSettings: file };
   }
 
   const errors: ParseError[] = [];

@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { makeConfig, get, SETTINGS } from '../../src/core/config';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import { makeConfig, get, loadConfig, SETTINGS } from '../../src/core/config';
+import { loadConfiguredModel } from '../../src/core/model/configured';
 import { HeatError } from '../../src/core/errors';
 
 describe('config', () => {
@@ -35,6 +38,21 @@ describe('config', () => {
 
   it('even kernel size is rejected', () => {
     assert.throws(() => makeConfig({ 'heat.score.kernelSize': 4 }, '/ws'), /odd integer/);
+  });
+
+  it('missing settings file named in model error', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'heat-config-'));
+    try {
+      const config = await loadConfig(undefined, dir);
+      assert.equal(config.missingSettings, path.join(dir, '.vscode', 'settings.json'));
+      await assert.rejects(loadConfiguredModel(config), (error: HeatError) => {
+        assert.match(error.message, /no --config was given and .*settings\.json does not exist/);
+        assert.match(error.message, /pass --config FILE/);
+        return true;
+      });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('every setting default is valid', () => {

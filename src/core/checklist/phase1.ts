@@ -115,7 +115,7 @@ export function judgeBaseline(methods: readonly MethodMetrics[], split: string):
   const inverted = contenders.filter((m) => m.pooled.auroc.value !== null && m.pooled.auroc.value < 0.5);
   if (inverted.length > 0) {
     const list = inverted.map((m) => `${m.method} AUROC ${num(m.pooled.auroc.value as number)}`).join(', ');
-    return fail(`Inverted orientation: ${list} < 0.5 on the ${split} split, so the score ranks known pixels above anomalies; the anomaly score must be +E (higher = more anomalous), not −E.`, {
+    return fail(`Inverted orientation: ${list} < 0.5 on the ${split} split, so the score ranks known pixels above anomalies. The usual cause is the sign: the anomaly score must be +E (higher = more anomalous), not −E. With the sign right, the model ranks these anomalies as more familiar than known pixels.`, {
       settings: ['heat.score.temperature'],
     });
   }

@@ -54,7 +54,7 @@ export function judgeTargets(heat: MethodMetrics | undefined, split: string): Ch
   if (!heat) return skip(`The ${split} evaluation has no HEAT line.`);
   const auroc = heat.pooled.auroc.value;
   if (auroc !== null && auroc < 0.5) {
-    return fail(`Inverted orientation: HEAT AUROC ${num(auroc)} < 0.5 on the ${split} split ranks known pixels above anomalies; check the sign of each component (higher = more anomalous).`);
+    return fail(`Inverted orientation: HEAT AUROC ${num(auroc)} < 0.5 on the ${split} split ranks known pixels above anomalies. Check the sign of each component (higher = more anomalous); with the signs right, the model ranks these anomalies as more familiar than known pixels.`);
   }
   const judged = judgeCriteria(heat);
   const levelMet = (level: string) => judged.filter((j) => j.level === level).every((j) => j.status === 'met');

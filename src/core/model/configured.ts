@@ -18,7 +18,13 @@ export interface ConfiguredModel {
 
 export async function loadConfiguredModel(config: HeatConfig): Promise<ConfiguredModel> {
   const file = get<string>(config, 'heat.model.path');
-  if (file === '') throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to your ONNX segmentation model.', 'heat.model.path');
+  if (file === '') {
+    if (config.missingSettings) {
+      throw new HeatError(`heat.model.path is empty: no --config was given and ${config.missingSettings} does not exist, so only the defaults are in use.`,
+        'Run in a workspace folder whose .vscode/settings.json sets heat.model.path, or pass --config FILE.', 'heat.model.path');
+    }
+    throw new HeatError('heat.model.path is empty.', 'Set heat.model.path to your ONNX segmentation model.', 'heat.model.path');
+  }
   const model = await loadModel(file);
   const { inputs, outputs } = graphTensors(model.proto);
   if (inputs.length !== 1) {
