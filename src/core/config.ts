@@ -118,10 +118,11 @@ export function get<T>(config: HeatConfig, key: string): T {
 function describeAllowed(spec: SettingSpec): string {
   if (spec.enum) return `one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`;
   const range = [spec.minimum !== undefined ? `>= ${spec.minimum}` : '', spec.maximum !== undefined ? `<= ${spec.maximum}` : ''].filter(Boolean).join(' and ');
-  const length = spec.length ? ` of ${spec.length}` : '';
+  // "an array of 3 numbers", "an array of strings"
+  const items = `${spec.length ? `${spec.length} ` : ''}${spec.items ? `${spec.items}s` : 'values'}`;
   switch (spec.type) {
-    case 'array': return `an array${length} of ${spec.items ?? 'values'}`;
-    case 'array|null': return `null or an array${length} of ${spec.items ?? 'values'}`;
+    case 'array': return `an array of ${items}`;
+    case 'array|null': return `null or an array of ${items}`;
     case 'string|null': return 'a string or null';
     case 'integer': return `an integer${range ? ` ${range}` : ''}`;
     case 'number': return `a number${range ? ` ${range}` : ''}`;
@@ -251,7 +252,9 @@ export async function loadConfig(configPath: string | undefined, cwd = process.c
   const raw = parseJsonc(text, errors, { allowTrailingComma: true });
   if (errors.length > 0) {
     const first = errors[0];
-    throw new HeatError(`Invalid JSON in ${file} at offset ${first.offset}: ${printParseErrorCode(first.error)}.`, 'Fix the syntax error and run again.', file);
+    const before = text.slice(0, first.offset).split('\n');
+    const where = `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+    throw new HeatError(`Invalid JSON in ${file} at ${where}: ${printParseErrorCode(first.error)}.`, 'Fix the syntax error and run again.', file);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new HeatError(`Config file ${file} must contain a JSON object of "heat.*" keys.`, undefined, file);

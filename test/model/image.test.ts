@@ -129,6 +129,6 @@ describe('model/decodeImage', () => {
 
   it('missing image is a HeatError naming the file', async () => {
     const file = path.join(dir, 'absent.jpg');
-    await assert.rejects(decodeImage(file, memoryLogger()), (error: unknown) => error instanceof HeatError && error.message.includes(file));
+    await assert.rejects(decodeImage(file, memoryLogger()), (error: unknown) => error instanceof HeatError && error.message.includes(`Image file not found: ${file}`));
   });
 });

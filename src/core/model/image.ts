@@ -2,6 +2,7 @@
  * Image decoding with sharp: any PNG (8/16-bit, palette, grayscale, with alpha), JPEG or WebP becomes
  * 8-bit RGB, height × width × 3, row-major.
  */
+import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import { HeatError } from '../errors';
 import type { Logger } from '../log';
@@ -21,6 +22,9 @@ export interface RgbImage {
  */
 export async function decodeImage(file: string, log: Logger): Promise<RgbImage> {
   // EXIF orientation is not applied, as PIL and OpenCV's plain readers do not apply it, so pixels stay aligned with label files.
+  await fs.access(file).catch(() => {
+    throw new HeatError(`Image file not found: ${file}.`, 'Check the path or the heat.data.*.images pattern.', file);
+  });
   const decoder = sharp(file);
   const metadata = await decoder.metadata().catch((error: unknown) => {
     throw new HeatError(`Cannot decode image ${file}: ${describe(error)}.`, 'Check that the file exists and is a complete PNG, JPEG or WebP image.', file);
