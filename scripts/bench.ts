@@ -42,7 +42,7 @@ async function scoringSection(provider: ProviderSetting): Promise<ScoringBenchRo
       features: { tensor: 'Relu__94:0', layout: 'NCHW' },
       classes: 21,
       dim: 256,
-    }, provider, 20, log));
+    }, provider, 40, log));
     rows.push(await benchmarkScoring({
       name: 'DeepLabV3 with its 33×33 logits (logits/semantic/BiasAdd)',
       model: readFileSync(deeplab),
@@ -51,7 +51,7 @@ async function scoringSection(provider: ProviderSetting): Promise<ScoringBenchRo
       features: { tensor: 'Relu__94:0', layout: 'NCHW' },
       classes: 21,
       dim: 256,
-    }, provider, 20, log));
+    }, provider, 40, log));
   } else {
     log(`  DeepLabV3 skipped: ${deeplab} is absent (see ../shared/real/README.md).`);
   }
