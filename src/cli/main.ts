@@ -1,13 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { editDistance } from '../core/config';
 import { HeatError, CancelledError } from '../core/errors';
 import { stderrLogger } from '../core/log';
 import { Command, CommandContext } from './context';
 import { terminalProgress } from './progress';
 import { commands } from './commands';
 
+/** Returns the version in the package.json above this file (dist/cli.js in a build, src/cli/ when run from source). */
+function version(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
 function usage(): string {
   const lines = ['Usage: heat-lens <command> [options]', '', 'Commands:'];
   for (const command of commands) lines.push(`  ${command.name.padEnd(10)} ${command.summary}`);
-  lines.push('', 'Run "heat-lens <command> --help" for the options of one command.');
+  lines.push('', 'Run "heat-lens <command> --help" for the options of one command, "heat-lens --version" for the version.');
   return lines.join('\n');
 }
 
@@ -17,9 +29,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`heat-lens ${version()}\n`);
+    return 0;
+  }
   const command: Command | undefined = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`error: unknown command "${name}".\n${usage()}\n`);
+    const nearest = [...commands].sort((a, b) => editDistance(name, a.name) - editDistance(name, b.name))[0];
+    const hint = editDistance(name, nearest.name) <= 2 ? ` Did you mean "${nearest.name}"?` : '';
+    process.stderr.write(`error: unknown command "${name}".${hint}\n${usage()}\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

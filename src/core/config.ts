@@ -192,7 +192,7 @@ export function makeConfig(raw: Record<string, unknown>, baseDir: string, source
 
   const kernel = config['heat.score.kernelSize'] as number;
   if (kernel % 2 !== 1) {
-    throw new HeatError(`Invalid value ${kernel} for heat.score.kernelSize.`, 'Expected an odd integer such as 3 or 5.', 'heat.score.kernelSize');
+    throw new HeatError(`Invalid value ${kernel} for heat.score.kernelSize${source ? ` in ${source}` : ''}.`, 'Expected an odd integer such as 3 or 5.', 'heat.score.kernelSize');
   }
   return config as HeatConfig;
 }

@@ -126,6 +126,15 @@ describe('heat-lens CLI', () => {
     if (!existsSync(CLI)) this.skip();
     const result = spawnSync(process.execPath, [CLI, 'scrore'], { encoding: 'utf8' });
     assert.equal(result.status, 2);
-    assert.match(result.stderr, /unknown command "scrore"/);
+    assert.match(result.stderr, /unknown command "scrore"\. Did you mean "score"\?/);
+    const far = spawnSync(process.execPath, [CLI, 'frobnicate'], { encoding: 'utf8' });
+    assert.doesNotMatch(far.stderr, /Did you mean/);
+  });
+
+  it('--version prints the version', function () {
+    if (!existsSync(CLI)) this.skip();
+    const result = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
+    assert.equal(result.status, 0);
+    assert.match(result.stdout, /^heat-lens \d+\.\d+\.\d+/);
   });
 });
