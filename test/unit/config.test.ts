@@ -55,6 +55,15 @@ describe('config', () => {
     }
   });
 
+  it('logits tensor typo lists closest names', async () => {
+    const model = path.join(__dirname, '..', '..', 'samples', 'street', 'model.onnx');
+    const config = makeConfig({ 'heat.model.path': model, 'heat.model.logitsTensor': 'logitz' }, os.tmpdir());
+    await assert.rejects(loadConfiguredModel(config), (error: HeatError) => {
+      assert.match(error.message, /Logits tensor "logitz" does not exist in the model\. Outputs: logits\. Closest: logits/);
+      return true;
+    });
+  });
+
   it('every setting default is valid', () => {
     for (const spec of SETTINGS) assert.doesNotThrow(() => makeConfig({ [spec.key]: spec.default }, '/ws'), spec.key);
   });

@@ -7,6 +7,7 @@ import type { TensorInfo } from '../api';
 import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
 import { loadModel, type LoadedModel } from './load';
+import { resolveLogits } from './layer';
 import { graphTensors } from './tensors';
 
 export interface ConfiguredModel {
@@ -34,6 +35,8 @@ export async function loadConfiguredModel(config: HeatConfig): Promise<Configure
   const setting = get<string>(config, 'heat.model.logitsTensor');
   const logitsTensor = setting !== '' ? setting : outputs[0]?.name;
   if (!logitsTensor) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor to the tensor holding the logits.', 'heat.model.logitsTensor');
+  // A name no node produces (a typo) gets the closest names here rather than a failed shape probe later.
+  if (setting !== '' && !outputs.some((o) => o.name === setting)) resolveLogits(model.proto, setting);
   return { model, input: inputs[0], logitsTensor };
 }
 
