@@ -3,17 +3,16 @@
  * Prints a report and writes bench-results.json. Sections can be chosen: `npm run bench -- scoring metrics`.
  * Nothing here asserts a time; docs/benchmarks.md records what was measured and on which machine.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { benchmarkMetrics } from '../src/core/eval/bench';
 import type { ProviderSetting } from '../src/core/model';
-import { benchmarkStatistics, measureStatisticsMemory, type StatisticsBenchData } from '../src/core/stats';
+import { benchmarkStatistics } from '../src/core/stats';
 import { resnetLikeModel, SYNTHETIC_FEATURES, SYNTHETIC_LOGITS } from '../src/core/stats/synthetic';
 import { benchmarkScoring, type ScoringBenchRow } from './bench/scoring';
+import { statisticsMemoryInChild } from './bench/statistics-memory';
 
 const REAL = path.resolve(__dirname, '..', '..', 'shared', 'real');
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -115,24 +114,7 @@ async function main(): Promise<void> {
   log(`\nWrote ${out}.`);
 }
 
-/**
- * Runs one statistics pass over `count` images in a new Node process (this script with --statistics-memory-child),
- * so that the process's peak resident set size belongs to that pass alone.
- */
-async function statisticsMemoryInChild(data: StatisticsBenchData, count: number): Promise<{ maxRssMb: number; passSeconds: number }> {
-  const dataFile = path.join(data.dir, 'bench-data.json');
-  writeFileSync(dataFile, JSON.stringify(data));
-  const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, __filename, '--statistics-memory-child', dataFile, String(count)]);
-  return JSON.parse(stdout.trim().split('\n').pop() as string) as { maxRssMb: number; passSeconds: number };
-}
-
-async function statisticsMemoryChild(dataFile: string, count: number): Promise<void> {
-  const data = JSON.parse(readFileSync(dataFile, 'utf8')) as StatisticsBenchData;
-  process.stdout.write(`${JSON.stringify(await measureStatisticsMemory(data, count))}\n`);
-}
-
-const entry = process.argv[2] === '--statistics-memory-child' ? statisticsMemoryChild(process.argv[3], Number(process.argv[4])) : main();
-entry.catch((error: unknown) => {
+main().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;
 });

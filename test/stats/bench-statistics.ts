@@ -6,19 +6,13 @@
  *
  *   npx tsx test/stats/bench-statistics.ts [throughputImages=10] [memoryCounts=10,100] [float32|float64]
  */
-import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import { statisticsMemoryInChild } from '../../scripts/bench/statistics-memory';
 import { stderrLogger } from '../../src/core/log';
-import { measureStatisticsMemory, measureStatisticsThroughput, prepareStatisticsBench, type StatisticsBenchData } from '../../src/core/stats';
+import { measureStatisticsThroughput, prepareStatisticsBench } from '../../src/core/stats';
 import type { ScatterPrecision } from '../../src/core/stats';
 
-async function child(dataFile: string, count: number, precision: ScatterPrecision): Promise<void> {
-  const data = JSON.parse(await fs.readFile(dataFile, 'utf8')) as StatisticsBenchData;
-  process.stdout.write(`${JSON.stringify(await measureStatisticsMemory(data, count, precision))}\n`);
-}
-
 async function main(): Promise<void> {
-  if (process.argv[2] === '--memory-child') return child(process.argv[3], Number(process.argv[4]), process.argv[5] as ScatterPrecision);
   const throughputImages = Number(process.argv[2] ?? 10);
   const counts = (process.argv[3] ?? '10,100').split(',').filter(Boolean).map(Number);
   const precision = (process.argv[4] ?? 'float32') as ScatterPrecision;
@@ -28,9 +22,8 @@ async function main(): Promise<void> {
     const throughput = await measureStatisticsThroughput(data, throughputImages, precision);
     console.log(`throughput (${throughputImages} images, D = ${data.dim}, scatter ${precision}): forward ${throughput.forwardImagesPerSecond.toFixed(3)} images/s, ` +
       `statistics ${throughput.statisticsImagesPerSecond.toFixed(3)} images/s (best of ${throughput.rounds} rounds each), ratio ${throughput.ratio.toFixed(2)} (goal ≥ 0.8; per round ${throughput.roundRatios.map((r) => r.toFixed(2)).join(', ')}); finalisation ${throughput.finalizeSeconds.toFixed(1)} s`);
-    const dataFile = `${data.dir}/bench.json`;
-    await fs.writeFile(dataFile, JSON.stringify(data));
-    const rows = counts.map((count) => JSON.parse(execFileSync(process.execPath, [...process.execArgv, __filename, '--memory-child', dataFile, String(count), precision], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })));
+    const rows = [];
+    for (const count of counts) rows.push(await statisticsMemoryInChild(data, count, precision));
     for (const row of rows) console.log(`memory: ${row.images} images, peak RSS ${row.maxRssMb.toFixed(0)} MB, pass ${row.passSeconds.toFixed(1)} s`);
     if (rows.length >= 2) console.log(`peak RSS ratio ${rows[rows.length - 1].images} vs ${rows[0].images} images: ${(rows[rows.length - 1].maxRssMb / rows[0].maxRssMb).toFixed(3)} (goal ≤ 1.10)`);
   } finally {

@@ -33,11 +33,10 @@ export async function loadConfiguredModel(config: HeatConfig): Promise<Configure
       'Export the model with a single image input.', 'heat.model.path');
   }
   const setting = get<string>(config, 'heat.model.logitsTensor');
-  const logitsTensor = setting !== '' ? setting : outputs[0]?.name;
-  if (!logitsTensor) throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor to the tensor holding the logits.', 'heat.model.logitsTensor');
-  // A name no node produces (a typo) gets the closest names here rather than a failed shape probe later.
-  if (setting !== '' && !outputs.some((o) => o.name === setting)) resolveLogits(model.proto, setting);
-  return { model, input: inputs[0], logitsTensor };
+  if (setting.trim() === '' && outputs.length === 0) {
+    throw new HeatError(`Model ${model.path} has no outputs.`, 'Set heat.model.logitsTensor to the tensor holding the logits.', 'heat.model.logitsTensor');
+  }
+  return { model, input: inputs[0], logitsTensor: resolveLogits(model.proto, setting) };
 }
 
 /**

@@ -134,7 +134,7 @@ export function resolveLogits(model: onnx.IModelProto, setting: string): string 
     return outputs[0];
   }
   const produced = (model.graph?.node ?? []).some((n) => (n.output ?? []).includes(name));
-  if (produced) return name;
+  if (produced || outputs.includes(name)) return name;
   throw new HeatError(`Logits tensor "${name}" does not exist in the model. Outputs: ${outputs.join(', ')}. Closest: ${closestNames(model, name, []).join(', ')}.`,
     'Set heat.model.logitsTensor to one of these, or leave it empty for the first output.', 'heat.model.logitsTensor');
 }

@@ -32,7 +32,7 @@ export interface StatisticsBenchOptions {
    * Measures one pass over `count` images in a fresh process and returns that process's peak resident set
    * size (measureStatisticsMemory run there). Without it the passes run in this process, one after the other.
    */
-  measureMemory?: (data: StatisticsBenchData, count: number) => Promise<{ maxRssMb: number; passSeconds: number }>;
+  measureMemory?: (data: StatisticsBenchData, count: number, precision: ScatterPrecision) => Promise<{ maxRssMb: number; passSeconds: number }>;
 }
 
 export interface StatisticsBenchResult {
@@ -180,9 +180,9 @@ export async function measureStatisticsMemory(data: StatisticsBenchData, count: 
 }
 
 /**
- * Everything in this process: throughput, then a pass per memory count with the resident set sampled every
- * 20 ms (peak above the level before each pass). Memory allocated by an earlier pass can be reused by a later
- * one, so for a strict comparison run measureStatisticsMemory in separate processes (test/stats/bench-statistics.ts does).
+ * Measures throughput, then one pass per memory count: through `options.measureMemory` in fresh processes
+ * (scripts/bench/statistics-memory.ts), or else in this process with the resident set sampled every 20 ms (peak
+ * above the level before each pass). In one process an earlier pass's memory can be reused by a later one.
  */
 export async function benchmarkStatistics(options: StatisticsBenchOptions = {}): Promise<StatisticsBenchResult> {
   const throughputImages = options.throughputImages ?? 10;
@@ -195,7 +195,7 @@ export async function benchmarkStatistics(options: StatisticsBenchOptions = {}):
     const memory: StatisticsBenchResult['memory'] = [];
     for (const count of memoryImages) {
       if (options.measureMemory) {
-        const { maxRssMb, passSeconds } = await options.measureMemory(data, count);
+        const { maxRssMb, passSeconds } = await options.measureMemory(data, count, precision);
         memory.push({ images: count, peakRssMb: maxRssMb, baselineRssMb: 0, fresh: true, passSeconds });
         continue;
       }
