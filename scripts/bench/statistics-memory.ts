@@ -1,8 +1,9 @@
 /**
- * One statistics pass in a new Node process, so that the process's peak resident set size belongs to that pass
- * alone. In one process a later pass inherits the heap of an earlier one.
+ * Runs one statistics pass in a new Node process, so that the process's peak resident set size belongs to that
+ * pass alone. In one process a later pass inherits the heap of an earlier one. statisticsMemoryInChild starts
+ * this file as the child:
  *
- *   tsx scripts/bench/statistics-memory.ts DATA_FILE COUNT [float32|float64]   (the child, started by the function below)
+ *   tsx scripts/bench/statistics-memory.ts DATA_FILE COUNT [float32|float64]
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -118,7 +118,7 @@ export function get<T>(config: HeatConfig, key: string): T {
 function describeAllowed(spec: SettingSpec): string {
   if (spec.enum) return `one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`;
   const range = [spec.minimum !== undefined ? `>= ${spec.minimum}` : '', spec.maximum !== undefined ? `<= ${spec.maximum}` : ''].filter(Boolean).join(' and ');
-  // "an array of 3 numbers", "an array of strings"
+  // For example "3 numbers" or "strings".
   const items = `${spec.length ? `${spec.length} ` : ''}${spec.items ? `${spec.items}s` : 'values'}`;
   switch (spec.type) {
     case 'array': return `an array of ${items}`;

@@ -69,10 +69,10 @@ export interface SessionTuning {
   /**
    * Whether onnxruntime's intra-op threads spin while waiting for work. It is off unless set, although
    * onnxruntime's own default is on. Every loop here does JavaScript and sharp work between runs, often beside a
-   * second session, and spinning threads hold the cores that work needs. Measured on a 2-core machine with
-   * spinning off: the statistics pass's label and moment work took about 10 ms less per image, scoring 20
-   * RoadAnomaly frames with DeepLabV3 took 1.8 instead of 2.0 s, and its bare forward pass 11 instead of 15 ms
-   * when a second session ran in turn with it.
+   * second session, and spinning threads hold the cores that work needs. On a 2-core machine, turning it off
+   * saved about 10 ms per image of the statistics pass's label and moment work. Scoring 20 RoadAnomaly frames
+   * with DeepLabV3 took 1.8 instead of 2.0 s. Its bare forward pass took 11 instead of 15 ms when a second
+   * session ran in turn with it (all measured).
    */
   spinning?: boolean;
 }

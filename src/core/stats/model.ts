@@ -300,7 +300,7 @@ export class FusedStatisticsModel {
       }),
       argmax: take(FUSED_ARGMAX).data as Int32Array,
       maxLogit: peaks.data as Float32Array,
-      // [1, 1, H, W]
+      // The peak maps are [1, 1, H, W].
       height: peaks.dims[2],
       width: peaks.dims[3],
     };
