@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import sharp from 'sharp';
-import { decodePngSamples } from '../../src/core/data/png';
+import { decodePngSamples, decodePngSamplesAsync } from '../../src/core/data/png';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 
@@ -80,5 +80,25 @@ describe('png decoder', () => {
     flipped[40] ^= 0xff;
     assert.throws(() => decodePngSamples(flipped), /bad CRC/);
     assert.throws(() => decodePngSamples(Buffer.from('GIF89a not a png')), /not a PNG/);
+  });
+
+  it('the asynchronous decoder gives the same samples and errors', async () => {
+    for (const name of ['palette2-interlaced.png', 'grey8.png', 'grey16.png']) {
+      const bytes = await fs.readFile(path.join(FIXTURES, name));
+      const samples = await decodePngSamplesAsync(bytes);
+      assert.deepEqual(Array.from(samples.data), expected[name].values, name);
+      assert.equal(samples.bitDepth, decodePngSamples(bytes).bitDepth, name);
+    }
+    // A valid chunk layout whose IDAT is not a zlib stream: the CRC is recomputed so only the inflation fails.
+    const good = await fs.readFile(path.join(FIXTURES, 'grey8.png'));
+    let offset = 8;
+    while (Buffer.from(good.subarray(offset + 4, offset + 8)).toString('latin1') !== 'IDAT') offset += 12 + good.readUInt32BE(offset);
+    const broken = Buffer.from(good);
+    const length = broken.readUInt32BE(offset);
+    broken.fill(0x55, offset + 8, offset + 8 + length);
+    broken.writeUInt32BE(zlib.crc32(broken.subarray(offset + 4, offset + 8 + length)) >>> 0, offset + 8 + length);
+    assert.throws(() => decodePngSamples(broken), /cannot be inflated/);
+    await assert.rejects(decodePngSamplesAsync(broken), /cannot be inflated/);
+    await assert.rejects(decodePngSamplesAsync(good.subarray(0, good.length - 20)), /truncated/);
   });
 });

@@ -1,7 +1,7 @@
 /** Datasets: split listing, presets, label decoding and mapping. */
 export { listSplit, listImages, fillLabelPattern, type Sample, type ListSplitOptions } from './splits';
 export {
-  loadLabel, readLabelSamples, labelMappingFromConfig, presetOf, checkKnownClasses, valueClassifier, LabelAudit, IGNORE,
+  checkLabelSize, loadLabel, readLabelSamples, labelMappingFromConfig, presetOf, checkKnownClasses, valueClassifier, LabelAudit, IGNORE,
   type LabelMapping, type LabelImage, type LabelCounts, type LabelSamples, type ExpectedSize, type MappedValue,
 } from './labels';
 export { checkSplitLabels, type CheckSplitOptions } from './check';

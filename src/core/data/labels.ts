@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import sharp from 'sharp';
 import { get, settingSpec, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
-import { decodePngSamples, isPng, type PngSamples } from './png';
+import { decodePngSamplesAsync, isPng, type PngSamples } from './png';
 import { presetByName, type DatasetPreset } from './presets';
 
 /**
@@ -139,7 +139,7 @@ export async function readLabelSamples(file: string): Promise<LabelSamples> {
 
   let samples: PngSamples;
   try {
-    samples = isPng(bytes) ? decodePngSamples(bytes) : await decodeWithSharp(bytes);
+    samples = isPng(bytes) ? await decodePngSamplesAsync(bytes) : await decodeWithSharp(bytes);
   } catch (error) {
     throw new HeatError(`Cannot decode label file ${file}: ${(error as Error).message}.`,
       'Labels must be readable single-channel PNG images (8- or 16-bit greyscale, or palette); re-export the file.', file);
@@ -246,29 +246,47 @@ function buildLookup(mapping: LabelMapping, size: number): { classOf: Uint8Array
  */
 export async function loadLabel(file: string, mapping: LabelMapping, expected?: ExpectedSize): Promise<LabelImage> {
   const { width, height, data } = await readLabelSamples(file);
-  if (expected && (expected.width !== width || expected.height !== height)) {
-    throw new HeatError(
-      `Label file ${file} is ${width}x${height} but its image${expected.image ? ` ${expected.image}` : ''} is ${expected.width}x${expected.height}.`,
-      'Labels must have the image\'s size; check the pairing (heat.data.*.labels, heat.data.preset) or resize the labels with nearest-neighbour sampling.',
-      file,
-    );
-  }
+  if (expected) checkLabelSize({ width, height }, expected, file);
 
-  // Int32 counts are exact up to 2^31 pixels per value, more than any label image holds, and increment faster.
-  const histogram = new Int32Array(data instanceof Uint16Array ? 65536 : 256);
-  for (let i = 0; i < data.length; i++) histogram[data[i]]++;
+  const { classOf, anomalyOf } = buildLookup(mapping, data instanceof Uint16Array ? 65536 : 256);
+  // One pass maps the values and counts them. Int32 counts are exact up to 2^31 pixels per value, more than any
+  // label image holds, and increment faster than float64 ones.
+  const histogram = new Int32Array(classOf.length);
+  const values = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    histogram[v]++;
+    values[i] = classOf[v];
+  }
   const present = new Map<number, number>();
   for (let v = 0; v < histogram.length; v++) if (histogram[v] > 0) present.set(v, histogram[v]);
   checkKnownClasses(present, mapping, file);
-  const { classOf, anomalyOf } = buildLookup(mapping, histogram.length);
 
-  const values = new Uint8Array(data.length);
-  const anomaly = new Uint8Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    values[i] = classOf[data[i]];
-    anomaly[i] = anomalyOf[data[i]];
-  }
-  return { values, anomaly, width, height, counts: countLabels(histogram, classOf, anomalyOf) };
+  // The anomaly mask is built on first use: the statistics pass reads only `values`.
+  let anomaly: Uint8Array | undefined;
+  return {
+    values,
+    get anomaly() {
+      if (!anomaly) {
+        anomaly = new Uint8Array(data.length);
+        for (let i = 0; i < data.length; i++) anomaly[i] = anomalyOf[data[i]];
+      }
+      return anomaly;
+    },
+    width,
+    height,
+    counts: countLabels(histogram, classOf, anomalyOf),
+  };
+}
+
+/** Throws when a label's size differs from its image's (`subject` is the label file). */
+export function checkLabelSize(label: { width: number; height: number }, expected: ExpectedSize, subject: string): void {
+  if (expected.width === label.width && expected.height === label.height) return;
+  throw new HeatError(
+    `Label file ${subject} is ${label.width}x${label.height} but its image${expected.image ? ` ${expected.image}` : ''} is ${expected.width}x${expected.height}.`,
+    'Labels must have the image\'s size; check the pairing (heat.data.*.labels, heat.data.preset) or resize the labels with nearest-neighbour sampling.',
+    subject,
+  );
 }
 
 function countLabels(histogram: Int32Array, classOf: Uint8Array, anomalyOf: Uint8Array): LabelCounts {

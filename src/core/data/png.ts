@@ -1,3 +1,4 @@
+import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 
 /**
@@ -39,10 +40,51 @@ export function isPng(bytes: Uint8Array): boolean {
 
 /** Decodes a PNG file's samples. Throws a plain Error describing the defect on a malformed file. */
 export function decodePngSamples(bytes: Uint8Array): PngSamples {
+  const { header, compressed } = parsePng(bytes);
+  let raw: Buffer;
+  try {
+    raw = zlib.inflateSync(compressed);
+  } catch (error) {
+    throw inflateError(error);
+  }
+  return unpackPng(header, raw);
+}
+
+const inflate = promisify(zlib.inflate);
+
+/**
+ * decodePngSamples with the inflation on libuv's worker threads, so that a label can be decompressed while the
+ * main thread is busy (for example while onnxruntime runs the model on it).
+ */
+export async function decodePngSamplesAsync(bytes: Uint8Array): Promise<PngSamples> {
+  const { header, compressed } = parsePng(bytes);
+  let raw: Buffer;
+  try {
+    raw = await inflate(compressed);
+  } catch (error) {
+    throw inflateError(error);
+  }
+  return unpackPng(header, raw);
+}
+
+interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  interlace: number;
+}
+
+function inflateError(error: unknown): Error {
+  return new Error(`image data cannot be inflated (${(error as Error).message})`);
+}
+
+/** Checks the signature, the chunk CRCs and the header, and joins the IDAT chunks. */
+function parsePng(bytes: Uint8Array): { header: PngHeader; compressed: Buffer } {
   if (!isPng(bytes)) throw new Error('not a PNG file (signature missing)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-  let header: { width: number; height: number; bitDepth: number; colorType: number; interlace: number } | undefined;
+  let header: PngHeader | undefined;
   const idat: Uint8Array[] = [];
   let offset = 8;
   let ended = false;
@@ -70,20 +112,19 @@ export function decodePngSamples(bytes: Uint8Array): PngSamples {
   if (!header) throw new Error('IHDR chunk missing');
   if (!ended) throw new Error('file is truncated (IEND chunk missing)');
 
-  const { width, height, bitDepth, colorType, interlace } = header;
+  const { width, height, bitDepth, colorType } = header;
   const channels = CHANNELS_BY_COLOR_TYPE[colorType];
   if (channels === undefined || !ALLOWED_DEPTHS[colorType].includes(bitDepth)) {
     throw new Error(`unsupported colour type ${colorType} with bit depth ${bitDepth}`);
   }
   if (width === 0 || height === 0) throw new Error(`empty image ${width}x${height}`);
+  return { header, compressed: Buffer.concat(idat) };
+}
 
-  let raw: Buffer;
-  try {
-    raw = zlib.inflateSync(Buffer.concat(idat));
-  } catch (error) {
-    throw new Error(`image data cannot be inflated (${(error as Error).message})`);
-  }
-
+/** Unfilters the inflated stream `raw` into samples. */
+function unpackPng(header: PngHeader, raw: Uint8Array): PngSamples {
+  const { width, height, bitDepth, colorType, interlace } = header;
+  const channels = CHANNELS_BY_COLOR_TYPE[colorType];
   const data = bitDepth === 16 ? new Uint16Array(width * height * channels) : new Uint8Array(width * height * channels);
   const format = { bitDepth, channels };
   if (interlace === 0) {

@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import type { JobOptions, StatsOptions } from '../api';
 import { get, type HeatConfig } from '../config';
-import { IGNORE, labelMappingFromConfig, listImages, listSplit, loadLabel, presetOf, type LabelMapping, type Sample } from '../data';
+import { IGNORE, labelMappingFromConfig, listImages, listSplit, checkLabelSize, loadLabel, presetOf, type LabelMapping, type Sample } from '../data';
 import { HeatError, throwIfCancelled } from '../errors';
 import { noProgress, silentLogger } from '../log';
 import {
@@ -169,8 +169,9 @@ export async function computeStatisticsForLayers(
       maxLogit = begin(model.classCount, model.grids);
       // Image k+1 and its label are decoded by sharp on its worker threads while image k runs.
       const load = async (sample: Sample) => {
-        const image = await model.prepare(sample.image);
-        const label = await loadLabel(sample.label!, mapping!, { width: image.imageWidth, height: image.imageHeight, image: sample.image });
+        // The label is read and inflated while the image is decoded, both on libuv's threads.
+        const [image, label] = await Promise.all([model.prepare(sample.image), loadLabel(sample.label!, mapping!)]);
+        checkLabelSize(label, { width: image.imageWidth, height: image.imageHeight, image: sample.image }, sample.label!);
         return { image, label };
       };
       const terms = passes.map((layer) => new MergeTerms(layer.moments!, engine));
