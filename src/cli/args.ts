@@ -35,3 +35,12 @@ export function optionString(args: ParsedArgs, name: string): string | undefined
   const value = args.options.get(name);
   return typeof value === 'string' ? value : undefined;
 }
+
+/**
+ * Throws when a command that takes only options got a bare word, which is usually an option's value given
+ * without the option (`heat-lens eval testShifted` for `--split testShifted`). `hint` says which option was meant.
+ */
+export function rejectPositional(args: ParsedArgs, command: string, hint: string): void {
+  if (args.positional.length === 0) return;
+  throw new HeatError(`heat-lens ${command} takes only options, but got "${args.positional.join(' ')}".`, `${hint} "heat-lens ${command} --help" lists the options.`);
+}

@@ -1,5 +1,6 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { HeatError } from './errors';
 
 /**
  * Writes a file atomically: the data goes to a temporary file in the same folder, which is then renamed
@@ -34,5 +35,36 @@ export async function writeDirAtomic(target: string, fill: (dir: string) => Prom
   } catch (error) {
     await fs.rm(temporary, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * Checks before a long job that `target` can later be written as a `kind` ('folder' or 'file'): it must not exist
+ * as the other kind, and its nearest existing ancestor must be a writable folder. Throws a HeatError naming the
+ * path, so a job does not run for minutes and then fail at its last step. `subject` names what the path is for, as the fix will word it ("the report folder (--out)").
+ */
+export async function checkOutputPath(target: string, kind: 'folder' | 'file', subject: string): Promise<void> {
+  const resolved = path.resolve(target);
+  const stat = await fs.stat(resolved).catch(() => undefined);
+  if (stat && kind === 'folder' && !stat.isDirectory()) {
+    throw new HeatError(`The output folder ${resolved} is an existing file.`, `Choose another path for ${subject}, or move the file away.`, resolved);
+  }
+  if (stat && kind === 'file' && stat.isDirectory()) {
+    throw new HeatError(`The output file ${resolved} is an existing folder.`, `Set ${subject} to a file name, for example ${path.join(resolved, 'statistics.safetensors')}.`, resolved);
+  }
+  // Folders are created on the way down, so the nearest existing ancestor decides whether writing can work.
+  let ancestor = path.dirname(resolved);
+  let ancestorStat = await fs.stat(ancestor).catch(() => undefined);
+  while (!ancestorStat && path.dirname(ancestor) !== ancestor) {
+    ancestor = path.dirname(ancestor);
+    ancestorStat = await fs.stat(ancestor).catch(() => undefined);
+  }
+  if (ancestorStat && !ancestorStat.isDirectory()) {
+    throw new HeatError(`Cannot write ${resolved}: ${ancestor} is a file, not a folder.`, `Choose another path for ${subject}.`, resolved);
+  }
+  try {
+    await fs.access(ancestor, fsConstants.W_OK);
+  } catch {
+    throw new HeatError(`Cannot write ${resolved}: the folder ${ancestor} is not writable.`, `Choose another path for ${subject}, or change the folder's permissions.`, resolved);
   }
 }

@@ -14,7 +14,7 @@ import { ViewerPanel } from './viewerPanel';
 import { SweepPanel } from './sweepPanel';
 import { ReportPanel } from './reportPanel';
 
-export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp'];
+export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'tif', 'tiff'];
 
 export function registerCommands(session: HeatSession): vscode.Disposable[] {
   // Every command reports its own failure in the log and a notification, never as an unhandled rejection.

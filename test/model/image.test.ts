@@ -124,7 +124,7 @@ describe('model/decodeImage', () => {
     const file = path.join(dir, 'broken.png');
     writeFileSync(file, Buffer.from('\x89PNG\r\n\x1a\nnot really a png'));
     await assert.rejects(decodeImage(file, memoryLogger()), (error: unknown) =>
-      error instanceof HeatError && error.message.includes(`Cannot decode image ${file}`) && /PNG, JPEG or WebP/.test(error.message));
+      error instanceof HeatError && error.message.includes(`Cannot decode image ${file}`) && /PNG, JPEG, WebP or TIFF/.test(error.message));
   });
 
   it('missing image is a HeatError naming the file', async () => {

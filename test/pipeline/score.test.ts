@@ -137,4 +137,33 @@ describe('heat-lens CLI', () => {
     assert.equal(result.status, 0);
     assert.match(result.stdout, /^heat-lens \d+\.\d+\.\d+/);
   });
+
+  it('bare word is rejected', function () {
+    if (!existsSync(CLI)) this.skip();
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-'));
+    const evalRun = spawnSync(process.execPath, [CLI, 'eval', 'testShifted', '--config', path.join(SAMPLE, '.vscode', 'settings.json')], { encoding: 'utf8', cwd });
+    assert.equal(evalRun.status, 1, evalRun.stderr);
+    assert.match(evalRun.stderr, /heat-lens eval takes only options, but got "testShifted"\..*--split/);
+    assert.deepEqual(readdirSync(cwd), [], 'nothing written');
+    const checklist = spawnSync(process.execPath, [CLI, 'checklist', '3'], { encoding: 'utf8', cwd });
+    assert.match(checklist.stderr, /takes only options, but got "3"\..*--phase N/);
+  });
+
+  it('unwritable output is rejected early', async function () {
+    if (!existsSync(CLI)) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-'));
+    const file = path.join(dir, 'afile');
+    writeFileSync(file, 'x');
+    const settings = path.join(SAMPLE, '.vscode', 'settings.json');
+    const evalRun = spawnSync(process.execPath, [CLI, 'eval', '--config', settings, '--out', file], { encoding: 'utf8' });
+    assert.equal(evalRun.status, 1, evalRun.stderr);
+    assert.match(evalRun.stderr, new RegExp(`error: The output folder ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is an existing file`));
+    assert.doesNotMatch(evalRun.stderr, /ENOTDIR|\bat /, 'no raw Node error or stack trace');
+    const below = spawnSync(process.execPath, [CLI, 'score', path.join(SAMPLE, 'test', 'images', 'test_000.png'), '--config', settings, '--out', path.join(file, 'maps')], { encoding: 'utf8' });
+    assert.match(below.stderr, /afile is a file, not a folder/);
+    const stats = spawnSync(process.execPath, [CLI, 'stats', '--config', settings, '--out', dir], { encoding: 'utf8' });
+    assert.equal(stats.status, 1, stats.stderr);
+    assert.match(stats.stderr, /The output file .* is an existing folder/);
+    assert.deepEqual(readdirSync(dir), ['afile'], 'no temporary file left');
+  });
 });

@@ -1,13 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { makeConfig, type HeatConfig } from '../../src/core/config';
 import { CancelledError, HeatError } from '../../src/core/errors';
+import { ElemType, GraphBuilder } from '../../src/core/heat/graph';
 import { memoryLogger } from '../../src/core/log';
+import { encodeModel } from '../../src/core/model';
 import { computeStatistics, computeStatisticsForLayers, mergeStatisticsFiles, readStatistics } from '../../src/core/stats';
 import { linearSegmentationModel, SYNTHETIC_FEATURES, SYNTHETIC_LOGITS } from '../../src/core/stats/synthetic';
 import { maxRelativeError, random } from './reference';
@@ -318,5 +320,55 @@ describe('stats computeStatistics', function () {
     await assert.rejects(computeStatistics(configFor(fixture.dir), { shard: [3, 3] }), /Shard 3\/3 is out of range/);
     await assert.rejects(computeStatistics(configFor(fixture.dir), { shard: [8, 9] }), /Shard 8\/9 contains none of the 7 images/);
     await assert.rejects(computeStatistics(configFor(fixture.dir, { 'heat.model.featureLayer': 'layer9' })), /Feature layer "layer9"/);
+  });
+
+  describe('non-finite model outputs', () => {
+    /** The fixture's folder with `model.onnx` replaced by `bytes` in a copy (images and labels are linked). */
+    function withModel(name: string, bytes: Uint8Array): string {
+      const dir = path.join(fixture.dir, name);
+      mkdirSync(dir);
+      for (const sub of ['train', 'labels']) symlinkSync(path.join(fixture.dir, sub), path.join(dir, sub));
+      writeFileSync(path.join(dir, 'model.onnx'), bytes);
+      return dir;
+    }
+    const weights = (b2: number[]) => ({
+      w1: Float32Array.from({ length: D * 12 }, (_, i) => Math.sin(i)), b1: new Float32Array(D),
+      w2: Float32Array.from({ length: C * D }, (_, i) => Math.cos(i)), b2: Float32Array.from(b2), dim: D, classes: C, upsample: true,
+    });
+
+    for (const [label, b2] of [['NaN', [Number.NaN, 0, 0]], ['+Inf', [Number.POSITIVE_INFINITY, 0, 0]]] as const) {
+      for (const fused of [true, false]) {
+        it(`${label} logits stop the pass (${fused ? 'fused' : 'separate'})`, async () => {
+          const dir = withModel(`logits-${label}-${fused}`, linearSegmentationModel(weights([...b2])));
+          const out = path.join(dir, 'stats.safetensors');
+          await assert.rejects(computeStatistics(configFor(dir, { 'heat.model.inputSize': [H, W] }), { out, fused }),
+            (e: Error) => e instanceof HeatError && /img0\.png: 192 of 192 pixels have NaN or infinite logits in "logits"/.test(e.message));
+          assert.equal(existsSync(out), false);
+        });
+      }
+    }
+
+    it('−Inf logit is accepted', async () => {
+      const dir = withModel('logits-minus-inf', linearSegmentationModel(weights([Number.NEGATIVE_INFINITY, 0, 0])));
+      const report = await computeStatistics(configFor(dir, { 'heat.model.inputSize': [H, W] }), { out: path.join(dir, 'stats.safetensors') });
+      assert.ok(report.cells!.used > 0);
+    });
+
+    it('NaN features stop the pass', async () => {
+      // features = log(x − 0.5), NaN wherever a pixel is below 128; logits = a 1×1 convolution of the image.
+      const g = new GraphBuilder('');
+      const image = g.input('image', ElemType.FLOAT, [1, 3, 'H', 'W']);
+      g.alias(g.node('Log', [g.node('Sub', [image, g.scalar(0.5)], {}, 'shifted')], {}, 'log'), 'feat');
+      g.output('feat', ElemType.FLOAT, [1, 3, 'H', 'W']);
+      g.alias(g.node('Conv', [image, g.floats('w', Float64Array.from({ length: C * 3 }, (_, i) => i - 4), [C, 3, 1, 1])], {}, 'conv'), 'logits');
+      g.output('logits', ElemType.FLOAT, [1, C, 'H', 'W']);
+      const dir = withModel('features-nan', encodeModel(g.toModel('NaN features')));
+      for (const fused of [true, false]) {
+        const out = path.join(dir, `stats-${fused}.safetensors`);
+        await assert.rejects(computeStatistics(configFor(dir, { 'heat.model.inputSize': [H, W], 'heat.model.featureLayer': 'feat' }), { out, fused }),
+          (e: Error) => e instanceof HeatError && /img0\.png: the features in "feat" contain NaN or infinite values/.test(e.message), `fused ${fused}`);
+        assert.equal(existsSync(out), false);
+      }
+    });
   });
 });

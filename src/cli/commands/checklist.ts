@@ -2,7 +2,7 @@ import type { CheckResult } from '../../core/api';
 import { formatChecklist, runChecklist } from '../../core/checklist';
 import { loadConfig } from '../../core/config';
 import { CancelledError, HeatError } from '../../core/errors';
-import { optionString, parseArgs } from '../args';
+import { optionString, parseArgs, rejectPositional } from '../args';
 import type { Command } from '../context';
 
 export const checklistCommand: Command = {
@@ -23,6 +23,7 @@ export const checklistCommand: Command = {
   ].join('\n'),
   async run(argv, context) {
     const args = parseArgs(argv, ['config', 'phase', 'images'], ['json']);
+    rejectPositional(args, 'checklist', 'To run one phase, use --phase N (1-6).');
     const phase = integerOption(optionString(args, 'phase'), 'phase');
     const images = integerOption(optionString(args, 'images'), 'images');
     const config = await loadConfig(optionString(args, 'config'), context.cwd);

@@ -8,7 +8,7 @@ import { listSplit } from '../../core/data';
 import { evaluate } from '../../core/pipeline/evaluate';
 import { scoreImages } from '../../core/pipeline/score';
 import { computeStatistics } from '../../core/stats';
-import { optionString, parseArgs } from '../args';
+import { optionString, parseArgs, rejectPositional } from '../args';
 import type { Command } from '../context';
 import { formatMetricsTable } from './eval';
 
@@ -33,6 +33,7 @@ export const demoCommand: Command = {
   ].join('\n'),
   async run(argv, context) {
     const args = parseArgs(argv, ['out']);
+    rejectPositional(args, 'demo', 'To choose the output folder, use --out DIR.');
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-demo');
     const started = performance.now();
     const sample = sampleWorkspace();

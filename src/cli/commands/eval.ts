@@ -3,7 +3,7 @@ import type { MethodEvaluation } from '../../core/eval/metrics';
 import { loadConfig } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { evaluate } from '../../core/pipeline/evaluate';
-import { optionString, parseArgs } from '../args';
+import { optionString, parseArgs, rejectPositional } from '../args';
 import type { Command } from '../context';
 
 export const evalCommand: Command = {
@@ -23,6 +23,7 @@ export const evalCommand: Command = {
   ].join('\n'),
   async run(argv, context) {
     const args = parseArgs(argv, ['config', 'out', 'split'], ['save-scores']);
+    rejectPositional(args, 'eval', 'To evaluate another split, use --split test|testShifted|val.');
     const config = await loadConfig(optionString(args, 'config'), context.cwd);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-eval');
     const split = (optionString(args, 'split') ?? 'test') as 'test' | 'testShifted' | 'val';

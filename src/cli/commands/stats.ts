@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { computeStatistics, formatStatisticsReport, mergeStatisticsFiles, type ScatterPrecision } from '../../core/stats';
-import { optionString, parseArgs } from '../args';
+import { optionString, parseArgs, rejectPositional } from '../args';
 import type { Command } from '../context';
 
 function parseShard(text: string): [number, number] {
@@ -39,7 +39,8 @@ export const statsCommand: Command = {
     '  --out FILE        output file (default: heat.statistics.path, else statistics.safetensors next to the config)',
     '  --split NAME      train (default) or val',
     '  --shard i/N       process images i, i+N, i+2N, … (0 ≤ i < N) and write partial sums for "stats merge";',
-    '                    without --out the file is <out>.shard-i-of-N.safetensors',
+    '                    without --out, statistics.safetensors (or heat.statistics.path) becomes',
+    '                    statistics.shard-i-of-N.safetensors next to it; with --out the file is exactly FILE',
     '  --precision P     per-image scatter product in float32 (default, fast) or float64 (exact to 1e-12)',
     '',
     'merge: combines every shard file of one split exactly into the statistics one pass would give.',
@@ -59,10 +60,7 @@ export const statsCommand: Command = {
     }
 
     const args = parseArgs(argv, ['config', 'out', 'split', 'shard', 'precision']);
-    if (args.positional.length > 0) {
-      context.log.error(`stats takes no positional arguments (got ${args.positional.join(' ')}); did you mean "heat-lens stats merge"?`);
-      return 2;
-    }
+    rejectPositional(args, 'stats', 'To merge shard files, run "heat-lens stats merge SHARD_FILES... --out FILE".');
     const split = optionString(args, 'split') ?? 'train';
     if (split !== 'train' && split !== 'val') throw new HeatError(`Invalid --split ${JSON.stringify(split)}.`, 'Use --split train (default) or --split val.');
     const config = await loadConfig(optionString(args, 'config'), context.cwd);

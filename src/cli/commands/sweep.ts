@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { loadConfig, type SplitName } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { formatBestSnippet, formatSweepTable, runSweep, type SweepResult } from '../../core/sweep';
-import { optionString, parseArgs, type ParsedArgs } from '../args';
+import { optionString, parseArgs, rejectPositional, type ParsedArgs } from '../args';
 import type { Command, CommandContext } from '../context';
 
 export const sweepCommand: Command = {
@@ -25,7 +25,7 @@ export const sweepCommand: Command = {
   ].join('\n'),
   async run(argv, context) {
     const args = parseArgs(argv, ['config', 'grid', 'out', 'split']);
-    if (args.positional.length > 0) throw new HeatError(`Invalid argument "${args.positional[0]}".`, 'Run "heat-lens sweep --help" for the usage.');
+    rejectPositional(args, 'sweep', 'To give the grid, use --grid JSON|FILE; to choose the split, --split NAME.');
     const config = await loadConfig(optionString(args, 'config'), context.cwd);
     const grid = await readGrid(optionString(args, 'grid'), context.cwd);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-sweep');

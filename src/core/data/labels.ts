@@ -147,7 +147,7 @@ export async function readLabelSamples(file: string): Promise<LabelSamples> {
   return { width: samples.width, height: samples.height, data: firstChannelIfGrey(samples, file) };
 }
 
-// NOTE: non-PNG labels (TIFF, BMP, WebP) go through sharp as 8-bit, so 16-bit TIFF values arrive rescaled
+// NOTE: non-PNG labels (TIFF, WebP) go through sharp as 8-bit, so 16-bit TIFF values arrive rescaled
 // to 0..255, and lossy formats such as JPEG blur class boundaries. Convert such labels to PNG.
 async function decodeWithSharp(bytes: Buffer): Promise<PngSamples> {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });

@@ -134,7 +134,7 @@ const camvid: DatasetPreset = {
 const generic: DatasetPreset = {
   name: 'generic',
   pairing: 'none (set heat.data.<split>.labels)',
-  imageGlob: '*.{png,jpg,jpeg,webp,bmp,tif,tiff}',
+  imageGlob: '*.{png,jpg,jpeg,webp,tif,tiff}',
   imageIgnore: [],
   mapping: { offset: 0, map: {}, anomaly: [13], ignore: [255] },
 };

@@ -27,7 +27,7 @@ export async function decodeImage(file: string, log: Logger): Promise<RgbImage> 
   });
   const decoder = sharp(file);
   const metadata = await decoder.metadata().catch((error: unknown) => {
-    throw new HeatError(`Cannot decode image ${file}: ${describe(error)}.`, 'Check that the file exists and is a complete PNG, JPEG or WebP image.', file);
+    throw new HeatError(`Cannot decode image ${file}: ${describe(error)}.`, 'Check that the file is a complete PNG, JPEG, WebP or TIFF image; convert other formats such as BMP to PNG.', file);
   });
   const notes: string[] = [];
   const channels = metadata.channels ?? 3;
@@ -46,7 +46,7 @@ export async function decodeImage(file: string, log: Logger): Promise<RgbImage> 
     if (notes.length > 0) log.info(`${file}: ${notes.join('; ')}.`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, source: file };
   } catch (error) {
-    throw new HeatError(`Cannot decode image ${file}: ${describe(error)}.`, 'Check that the file is a complete PNG, JPEG or WebP image.', file);
+    throw new HeatError(`Cannot decode image ${file}: ${describe(error)}.`, 'Check that the file is a complete PNG, JPEG, WebP or TIFF image; convert other formats such as BMP to PNG.', file);
   }
 }
 

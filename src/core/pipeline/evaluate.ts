@@ -13,6 +13,7 @@ import { get, SETTINGS, type HeatConfig, type SplitName } from '../config';
 import { HeatError, throwIfCancelled } from '../errors';
 import { labelMappingFromConfig, listSplit, loadLabel, type LabelMapping, type Sample } from '../data';
 import { MetricAccumulator, validationThreshold, type GivenThreshold, type MethodEvaluation } from '../eval/metrics';
+import { checkOutputPath } from '../fsutil';
 import { writeNpy } from '../eval/npy';
 import { writeReport, type ReportFiles } from '../eval/report';
 import { noProgress, silentLogger, type Logger, type Progress } from '../log';
@@ -97,6 +98,7 @@ export async function evaluate(config: HeatConfig, options: EvalOptions = {}): P
   const progress = options.progress ?? noProgress;
   const split = options.split ?? 'test';
   const started = Date.now();
+  if (options.outDir) await checkOutputPath(options.outDir, 'folder', 'the report folder (--out)');
 
   const testSamples = await listSplit(config, split, { requireLabels: true });
   if (testSamples.length === 0) {

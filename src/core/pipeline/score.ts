@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import type { MapName, MapSummary, ScoredImage, ScoreFailure, ScoreOptions, ScoreSummary } from '../api';
 import { get, type HeatConfig } from '../config';
 import { CancelledError, HeatError, throwIfCancelled } from '../errors';
-import { writeDirAtomic, writeFileAtomic } from '../fsutil';
+import { checkOutputPath, writeDirAtomic, writeFileAtomic } from '../fsutil';
 import { ScoreNormalizer, type NormalizationMode } from '../heat';
 import { noProgress, silentLogger } from '../log';
 import { finiteStats, resolveRange, writeClassPng, writeMapPng, type ColorMapName } from '../render';
@@ -56,6 +56,7 @@ export interface ScoreCallOptions extends ScoreOptions {
 export async function scoreImages(config: HeatConfig, images: string[], options: ScoreCallOptions = {}): Promise<{ results: ScoredImage[]; failures: ScoreFailure[] }> {
   const log = options.log ?? silentLogger;
   const progress = options.progress ?? noProgress;
+  if (options.outDir) await checkOutputPath(options.outDir, 'folder', 'the output folder (--out)');
   const session = options.session ?? await HeatSession.open(config, { log, probabilities: options.forViewer });
   const normalizer = makeNormalizer(config);
   const colormap = get<ColorMapName>(config, 'heat.viewer.colorMap');

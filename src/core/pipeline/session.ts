@@ -18,6 +18,7 @@ import {
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
+import { checkFiniteEnergy } from './finite';
 import { baseConfiguration } from '../sweep/grid';
 import { standardizationFromValidation } from './calibrate';
 import type { ClassStatistics } from '../stats/types';
@@ -205,20 +206,3 @@ function toInt32(tensor: ort.Tensor): Int32Array {
   return out;
 }
 
-/**
- * Energy is −T·logsumexp(z/T), so it is non-finite where a logit is NaN or +Inf; checking the energy map finds
- * such logits without copying the logits tensor back from the session. A −Inf logit (a class with zero
- * probability) leaves the energy finite and is accepted.
- */
-function checkFiniteEnergy(maps: Map<string, Float32Array>, file: string, logitsTensor: string): void {
-  for (const [name, data] of maps) {
-    if (!name.startsWith('energy')) continue;
-    let bad = 0;
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
-    if (bad > 0) {
-      throw new HeatError(`${file}: ${bad} of ${data.length} pixels have NaN or infinite logits in "${logitsTensor}".`,
-        'Check heat.model.scale, heat.model.mean and heat.model.std, and that heat.model.logitsTensor names the raw logits; the model may itself produce NaN.', file);
-    }
-    return;
-  }
-}

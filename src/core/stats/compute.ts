@@ -6,6 +6,7 @@
  * model's confident argmax) → purity reduction to the feature grid → per-class block moments (scatter by
  * onnxruntime) merged exactly → per predicted class, moments of the max logit (for standardized max logit).
  */
+import { checkOutputPath } from '../fsutil';
 import * as path from 'node:path';
 import type { JobOptions, StatsOptions } from '../api';
 import { get, type HeatConfig } from '../config';
@@ -20,6 +21,7 @@ import {
   readPartialStatistics, STATISTICS_FORMAT_VERSION, writePartialStatistics, writeStatistics, type PartialStatistics,
 } from './file';
 import { finalizeStatistics, type CovarianceReport } from './finalize';
+import { countNonFinite, nonFiniteFeaturesError, nonFiniteLogitsError } from '../pipeline/finite';
 import { FusedStatisticsModel, StatisticsModel, type LogitsGrid, type ModelRun } from './model';
 import { emptyTally, reduceLabels, toClassCells } from './purity';
 import { ScatterEngine, type ScatterPrecision } from './scatter';
@@ -111,6 +113,7 @@ export async function computeStatisticsForLayers(
   const outs = layers.map((l) => path.resolve(l.out));
   const duplicate = outs.find((out, i) => outs.indexOf(out) !== i);
   if (duplicate) throw new HeatError(`Two feature layers would write their statistics to ${duplicate}.`, 'Give each layer its own statistics file.', duplicate);
+  for (const out of outs) await checkOutputPath(out, 'file', 'the statistics file (--out or heat.statistics.path)');
 
   const all = await listSamples(config, split, labelSource);
   if (all.length === 0) {
@@ -188,6 +191,13 @@ export async function computeStatisticsForLayers(
             return toClassCells(reduceLabels(label.values, label.height, label.width, g.height, g.width, purity), model.classCount, [IGNORE], mapping!.anomaly, layer.tally);
           });
           const run = await model.run(image, cellClasses);
+          if (run.nonFiniteLogits > 0) throw nonFiniteLogitsError(samples[k].image, run.nonFiniteLogits, run.height * run.width, model.logitsTensor);
+          run.layers.forEach((moments, i) => {
+            // A NaN or infinite feature reaches every class sum of its channel (0 · NaN is NaN in the product).
+            if (countNonFinite(moments.means) + countNonFinite(moments.residuals) > 0) {
+              throw nonFiniteFeaturesError(samples[k].image, model.featureTensors[i], 'the class sums the model\'s session computed from them are not finite');
+            }
+          });
           for (let i = 0; i < passes.length; i++) await accumulateFusedImage(passes[i].moments!, engine, run.layers[i], terms[i]);
           accumulateKnownPeaks(maxLogit, run, run, label, mapping!.anomaly);
           progress.report(k + 1, samples.length, 'statistics');
@@ -223,6 +233,12 @@ export async function computeStatisticsForLayers(
         prefetch(k + 1);
         const classCount = run.logits.classes;
         maxLogit ??= begin(classCount, run.layers);
+        const badPixels = nonFiniteLogitPixels(run.logits);
+        if (badPixels > 0) throw nonFiniteLogitsError(sample.image, badPixels, run.logits.height * run.logits.width, plain.logitsTensor);
+        run.layers.forEach((features, i) => {
+          const bad = countNonFinite(features.data);
+          if (bad > 0) throw nonFiniteFeaturesError(sample.image, plain.featureTensors[i], `${bad} of ${features.data.length} values`);
+        });
 
         const peaks = logitPeaks(run.logits, labelSource === 'prediction');
         // Labels at their own resolution, reduced to each layer's feature grid below.
@@ -330,6 +346,7 @@ async function listSamples(config: HeatConfig, split: 'train' | 'val', labelSour
 export async function mergeStatisticsFiles(files: readonly string[], out: string, options: JobOptions = {}): Promise<StatisticsReport> {
   const started = performance.now();
   if (files.length === 0) throw new HeatError('No shard files to merge.', 'Pass the files written by "heat-lens stats --shard i/N", for example stats.shard-*.safetensors.');
+  await checkOutputPath(out, 'file', 'the merged file (--out)');
   const partials: { file: string; partial: PartialStatistics }[] = [];
   for (const file of files) {
     throwIfCancelled(options.signal, 'Merging statistics');
@@ -440,6 +457,29 @@ function classCounts(moments: ClassMoments, names: readonly string[]) {
 
 function emptyOf(moments: ClassMoments): number[] {
   return Array.from(moments.counts).flatMap((n, c) => (n === 0 ? [c] : []));
+}
+
+/** Pixels of `logits` with a NaN or +Inf logit in some class (−Inf is accepted, as in scoring). */
+export function nonFiniteLogitPixels(logits: LogitsGrid): number {
+  const { data, classes, height, width, layout } = logits;
+  const pixels = height * width;
+  // The class sum is NaN or +Inf exactly when some logit is NaN or +Inf (+Inf with −Inf gives NaN).
+  const sums = new Float64Array(pixels);
+  if (layout === 'NCHW') {
+    for (let c = 0; c < classes; c++) {
+      const plane = c * pixels;
+      for (let p = 0; p < pixels; p++) sums[p] += data[plane + p];
+    }
+  } else {
+    for (let p = 0; p < pixels; p++) {
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += data[p * classes + c];
+      sums[p] = sum;
+    }
+  }
+  let bad = 0;
+  for (let p = 0; p < pixels; p++) if (Number.isNaN(sums[p]) || sums[p] === Infinity) bad++;
+  return bad;
 }
 
 /**

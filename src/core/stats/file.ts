@@ -99,12 +99,13 @@ export async function writePartialStatistics(file: string, partial: PartialStati
   await writeFileAtomic(file, encodeSafetensors(partialContent(partial)));
 }
 
-async function readContent(file: string): Promise<SafetensorsContent & { meta: Record<string, unknown> }> {
+/** Reads a statistics file; `fix` is the advice when it cannot be read (a shard file is found differently). */
+async function readContent(file: string, fix = 'Check heat.statistics.path, or create the file with "heat-lens stats".'): Promise<SafetensorsContent & { meta: Record<string, unknown> }> {
   let bytes: Buffer;
   try {
     bytes = await fs.readFile(file);
   } catch (error) {
-    throw new HeatError(`Cannot read statistics file ${file}: ${(error as Error).message}.`, 'Check heat.statistics.path, or create the file with "heat-lens stats".', file);
+    throw new HeatError(`Cannot read statistics file ${file}: ${(error as Error).message}.`, fix, file);
   }
   const content = decodeSafetensors(bytes, file);
   const meta = decodeMetadata(content.metadata);
@@ -168,7 +169,8 @@ export async function readStatistics(file: string): Promise<ClassStatistics> {
 }
 
 export async function readPartialStatistics(file: string): Promise<PartialStatistics> {
-  const content = await readContent(file);
+  const content = await readContent(file,
+    'Pass the files that "heat-lens stats --shard i/N" wrote; without --out they are named statistics.shard-i-of-N.safetensors (or after heat.statistics.path).');
   if (content.meta.kind !== 'partial') {
     throw new HeatError(`${file} is finished statistics, not a partial shard file; finished files cannot be merged exactly.`, 'Merge the shard files written by "heat-lens stats --shard i/N".', file);
   }

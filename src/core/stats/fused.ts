@@ -13,7 +13,9 @@
  *                                     (scatter.ts), the lower blocks by transposition
  * The exact class mean is m_c + r_c/n_c, applied in float64 by the caller (accumulateFusedImage).
  *
- * From the logits [1, C, H, W] it returns the per-pixel max logit and argmax, which the max-logit moments need.
+ * From the logits [1, C, H, W] it returns the per-pixel max logit and argmax, which the max-logit moments need,
+ * and the number of pixels with a NaN or +Inf logit (their class sum is NaN or +Inf; a −Inf logit is accepted, as
+ * the scoring head accepts it). That costs one product with a ones vector, about 1 ms at 19 × 512 × 1024.
  */
 import type { onnx } from 'onnx-proto';
 import { ElemType, GraphBuilder } from '../heat/graph';
@@ -22,6 +24,7 @@ import { blockBounds } from './linalg';
 export const FUSED_LOGITS_INPUT = 'logits';
 export const FUSED_MAX_LOGIT = 'max_logit';
 export const FUSED_ARGMAX = 'argmax';
+export const FUSED_NON_FINITE = 'non_finite_logits';
 
 /** Names of one layer's head inputs and outputs. */
 export function fusedNames(layer: number): {
@@ -96,5 +99,10 @@ export function buildStatisticsHead(layers: readonly FusedLayer[], classCount: n
   g.output(FUSED_MAX_LOGIT, ElemType.FLOAT, [1, 1, 'H', 'W']);
   g.alias(g.node('Cast', [argmax], { to: ElemType.INT32 }, 'argmax_int'), FUSED_ARGMAX);
   g.output(FUSED_ARGMAX, ElemType.INT32, [1, 1, 'H', 'W']);
+
+  const classSum = g.node('MatMul', [g.floats('logit_ones', new Float64Array(C).fill(1), [1, C]), g.node('Reshape', [logits, g.ints([C, -1])], {}, 'logit_planes')], {}, 'logit_sum');
+  const bad = g.node('Or', [g.node('IsNaN', [classSum], {}, 'logit_nan'), g.node('IsInf', [classSum], { detect_negative: 0, detect_positive: 1 }, 'logit_inf')], {}, 'logit_bad');
+  g.alias(g.node('ReduceSum', [g.node('Cast', [bad], { to: ElemType.FLOAT }, 'logit_bad_count')], { keepdims: 0 }, 'non_finite'), FUSED_NON_FINITE);
+  g.output(FUSED_NON_FINITE, ElemType.FLOAT, []);
   return g.toModel('HEAT Lens statistics head: class means, centred scatter blocks and logit peaks.');
 }

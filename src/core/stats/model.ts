@@ -15,7 +15,7 @@ import {
 } from '../model';
 import type { Layout } from '../tensor';
 import type { FeatureGrid, FusedImageMoments } from './accumulator';
-import { buildStatisticsHead, FUSED_ARGMAX, FUSED_LOGITS_INPUT, FUSED_MAX_LOGIT, fusedNames } from './fused';
+import { buildStatisticsHead, FUSED_ARGMAX, FUSED_LOGITS_INPUT, FUSED_MAX_LOGIT, FUSED_NON_FINITE, fusedNames } from './fused';
 import { partsFor } from './scatter';
 
 /**
@@ -178,6 +178,8 @@ export interface FusedRun {
   layers: FusedImageMoments[];
   argmax: Int32Array;
   maxLogit: Float32Array;
+  /** Pixels with a NaN or +Inf logit. */
+  nonFiniteLogits: number;
   /** Logits grid size. */
   height: number;
   width: number;
@@ -300,6 +302,7 @@ export class FusedStatisticsModel {
       }),
       argmax: take(FUSED_ARGMAX).data as Int32Array,
       maxLogit: peaks.data as Float32Array,
+      nonFiniteLogits: Number((take(FUSED_NON_FINITE).data as Float32Array)[0]),
       // The peak maps are [1, 1, H, W].
       height: peaks.dims[2],
       width: peaks.dims[3],

@@ -15,6 +15,7 @@
  * Configurations finish after the pass (reliability ones first, then the z-scored ones); each finished one is
  * reported through onRow and the result files are rewritten atomically, so a cancellation keeps them.
  */
+import { checkOutputPath } from '../fsutil';
 import type { JobOptions, MethodMetrics, SweepRow } from '../api';
 import { get, type HeatConfig, type SplitName } from '../config';
 import { labelMappingFromConfig, listSplit, loadLabel } from '../data';
@@ -114,6 +115,7 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
   const progress = options.progress ?? noProgress;
   const split = options.split ?? 'val';
   const started = Date.now();
+  if (options.outDir) await checkOutputPath(options.outDir, 'folder', 'the output folder (--out)');
   if (!statisticsPossible(config)) {
     // Without statistics Mahalanobis drops out of every combination, so a Mahalanobis-only configuration has nothing left to score.
     const dropped = configurations.filter((c) => c.components.every((x) => x === 'mahalanobis'));

@@ -20,6 +20,7 @@ import {
 import type { ExpectedStatistics } from '../stats/file';
 import type { ClassStatistics } from '../stats/types';
 import type { Layout } from '../tensor';
+import { checkFiniteEnergy } from '../pipeline/finite';
 
 /** One head variant of a group: its suffix and head options. */
 export interface GroupVariant {
@@ -85,6 +86,7 @@ export class SweepSession {
     /** Per group index: the components each variant actually combines, by suffix. */
     readonly components: Map<string, string[]>[],
     private readonly log: Logger,
+    private readonly logitsTensor: string,
   ) {}
 
   get executionProvider(): string {
@@ -148,7 +150,7 @@ export class SweepSession {
     const pipeline = await ScoringPipeline.create(model, united, bindings, { provider: get<ProviderSetting>(config, 'heat.executionProvider'), log, ranks });
     log.info(`Sweep scoring ${model.path} on ${pipeline.executionProvider} (${pipeline.mode}); ${options.groups.length} feature layer group(s), `
       + `${options.groups.reduce((n, g) => n + g.variants.length, 0)} head variant(s), one forward pass per image.`);
-    return new SweepSession(model, pipeline, inspection.inputs[0], preprocessSettings(config), classCount, statistics, featureTensors, components, log);
+    return new SweepSession(model, pipeline, inspection.inputs[0], preprocessSettings(config), classCount, statistics, featureTensors, components, log, logitsTensor);
   }
 
   /** Decodes, preprocesses and scores one image with one forward pass. */
@@ -165,6 +167,7 @@ export class SweepSession {
       height = Number(tensor.dims[tensor.dims.length - 2]);
       width = Number(tensor.dims[tensor.dims.length - 1]);
     }
+    checkFiniteEnergy(maps, file, this.logitsTensor);
     return { image, maps, height, width };
   }
 
