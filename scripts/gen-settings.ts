@@ -19,7 +19,7 @@ export function settingSchema(spec: SettingSpec, order: number): Schema {
   if (spec.enum) schema.enum = [...spec.enum];
   if (spec.minimum !== undefined) schema.minimum = spec.minimum;
   if (spec.maximum !== undefined) schema.maximum = spec.maximum;
-  if (spec.items) schema.items = { type: spec.items };
+  if (spec.items) schema.items = spec.itemEnum ? { type: spec.items, enum: [...spec.itemEnum] } : { type: spec.items };
   if (spec.length !== undefined) { schema.minItems = spec.length; schema.maxItems = spec.length; }
   if (spec.scope) schema.scope = spec.scope;
   return schema;

@@ -19,6 +19,8 @@ export interface SettingSpec {
   maximum?: number;
   /** Element type for arrays. */
   items?: 'number' | 'string' | 'integer';
+  /** Allowed values of each element, for arrays of strings. */
+  itemEnum?: readonly string[];
   /** Fixed array length, for example 3 for a per-channel mean. */
   length?: number;
   scope?: 'resource' | 'window' | 'machine';
@@ -77,7 +79,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'heat.score.kernelSize', type: 'integer', default: 3, minimum: 1, scope: 'resource', description: 'Neighbourhood size k (odd) of the spatial-consistency score.' },
   { key: 'heat.score.spatialMethod', type: 'string', default: 'kl', enum: ['kl', 'variance'], scope: 'resource', description: 'Spatial consistency: KL divergence to the neighbourhood average, or the neighbourhood variance of the softmax.' },
   { key: 'heat.score.padding', type: 'string', default: 'exclude', enum: ['exclude', 'zero'], scope: 'resource', description: '"exclude" averages only cells inside the image; "zero" counts zero padding (reproduces the original PyTorch code and biases borders).' },
-  { key: 'heat.score.components', type: 'array', items: 'string', default: ['energy', 'mahalanobis', 'spatial'], scope: 'resource', description: 'Components combined into HEAT (any of "energy", "mahalanobis", "spatial").' },
+  { key: 'heat.score.components', type: 'array', items: 'string', itemEnum: ['energy', 'mahalanobis', 'spatial'], default: ['energy', 'mahalanobis', 'spatial'], scope: 'resource', description: 'Components combined into HEAT (any of "energy", "mahalanobis", "spatial").' },
   { key: 'heat.score.combination', type: 'string', default: 'reliability', enum: ['reliability', 'standardized', 'equal'], scope: 'resource',
     description: '"reliability": raw components weighted by reliability weights; "standardized": components z-scored on known validation pixels, then weighted; "equal": z-scored, equal weights.' },
   { key: 'heat.score.normalization', type: 'string', default: 'adaptive', enum: ['adaptive', 'fixed', 'none'], scope: 'resource', description: 'Test-time normalization of the HEAT score.' },
@@ -120,6 +122,7 @@ function describeAllowed(spec: SettingSpec): string {
   const range = [spec.minimum !== undefined ? `>= ${spec.minimum}` : '', spec.maximum !== undefined ? `<= ${spec.maximum}` : ''].filter(Boolean).join(' and ');
   // For example "3 numbers" or "strings".
   const items = `${spec.length ? `${spec.length} ` : ''}${spec.items ? `${spec.items}s` : 'values'}`;
+  if (spec.itemEnum) return `an array of ${items}, each one of ${spec.itemEnum.map((e) => JSON.stringify(e)).join(', ')}`;
   switch (spec.type) {
     case 'array': return `an array of ${items}`;
     case 'array|null': return `null or an array of ${items}`;
@@ -152,7 +155,7 @@ function isValid(spec: SettingSpec, value: unknown): boolean {
       if (!Array.isArray(value)) return false;
       if (spec.length !== undefined && value.length !== spec.length) return false;
       return value.every((v) => {
-        if (spec.items === 'string') return typeof v === 'string';
+        if (spec.items === 'string') return typeof v === 'string' && (!spec.itemEnum || spec.itemEnum.includes(v));
         if (spec.items === 'integer') return Number.isInteger(v);
         if (spec.items === 'number') return typeof v === 'number' && Number.isFinite(v);
         return true;
@@ -185,7 +188,7 @@ export function makeConfig(raw: Record<string, unknown>, baseDir: string, source
       throw new HeatError(`Unknown setting ${key}${source ? ` in ${source}` : ''}.`, `Did you mean ${nearestKey(key)}?`, key);
     }
     if (!isValid(spec, value)) {
-      throw new HeatError(`Invalid value ${JSON.stringify(value)} for ${key}${source ? ` in ${source}` : ''}.`, `Expected ${describeAllowed(spec)}.`, key);
+      throw new HeatError(`Invalid value ${JSON.stringify(value)} for ${key}${source ? ` in ${source}` : ''}.`, `Expected ${describeAllowed(spec)}.${itemHint(spec, value)}`, key);
     }
     config[key] = spec.isPath && typeof value === 'string' ? resolvePathValue(baseDir, value) : value;
   }
@@ -204,6 +207,15 @@ export function withOverrides(config: HeatConfig, overrides: Record<string, unkn
   const checked = makeConfig(overrides, config.baseDir, config.source);
   for (const key of Object.keys(overrides)) merged[key] = checked[key];
   return { ...merged, baseDir: config.baseDir, source: config.source, missingSettings: config.missingSettings } as HeatConfig;
+}
+
+/** For an array with an element outside spec.itemEnum, names that element and the closest allowed value. */
+function itemHint(spec: SettingSpec, value: unknown): string {
+  if (!spec.itemEnum || !Array.isArray(value)) return '';
+  const wrong = value.find((v) => typeof v === 'string' && !spec.itemEnum!.includes(v)) as string | undefined;
+  if (wrong === undefined) return '';
+  const closest = [...spec.itemEnum].sort((a, b) => editDistance(wrong, a) - editDistance(wrong, b))[0];
+  return ` ${JSON.stringify(wrong)} is not one of them; did you mean ${JSON.stringify(closest)}?`;
 }
 
 function nearestKey(key: string): string {

@@ -9,10 +9,10 @@ export class HeatError extends Error {
   }
 }
 
-/** Raised when a long job stops because its AbortSignal fired. */
+/** Raised when a long job stops because its AbortSignal fired. `detail` says what was kept, if anything. */
 export class CancelledError extends Error {
-  constructor(what = 'The job') {
-    super(`${what} was cancelled.`);
+  constructor(what = 'The job', detail?: string) {
+    super(`${what} was cancelled${detail ? ` ${detail}` : ''}.`);
     this.name = 'CancelledError';
   }
 }

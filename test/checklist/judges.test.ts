@@ -85,7 +85,7 @@ describe('checklist phase 1: energy and metrics', () => {
     assert.equal(good.status, 'pass', good.evidence);
     const worse = judgeBaseline([metricsOf('Max logit', [0, 1, 2, 3], labels), metricsOf('Energy', [0, 2, 1, 3], labels)], 'val');
     assert.equal(worse.status, 'warn');
-    assert.equal(worse.fix?.setting, 'heat.score.combination');
+    assert.equal(worse.fix?.command, 'heat.runSweep');
   });
 
   it('metric format: values in [0, 1] pass; out of range or unexplained undefined fail', () => {

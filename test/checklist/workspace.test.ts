@@ -98,6 +98,15 @@ describe('checklist on the sample workspace', function () {
     assert.deepEqual(phase3.map((r) => r.status), ['skip', 'skip', 'skip', 'skip', 'skip']);
   });
 
+  it('no statistics without Mahalanobis: file check skips', async () => {
+    const without = withOverrides(config, { 'heat.statistics.path': '', 'heat.score.components': ['energy', 'spatial'] });
+    const phase2 = await runChecklist(without, { phase: 2, images: 1 });
+    const file = phase2.find((r) => r.id === 'phase2.file-loadable')!;
+    assert.equal(file.status, 'skip', file.evidence);
+    assert.match(file.evidence, /without Mahalanobis/);
+    assert.ok(phase2.every((r) => r.status !== 'fail'), phase2.map((r) => `${r.id} ${r.status}`).join(', '));
+  });
+
   it('standardized combination: phase 5 measures the z-scored HEAT', async () => {
     const standardized = withOverrides(config, { 'heat.score.combination': 'standardized' });
     const phase5 = await runChecklist(standardized, { phase: 5, images: 3 });

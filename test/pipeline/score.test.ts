@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { makeConfig } from '../../src/core/config';
+import { CancelledError } from '../../src/core/errors';
 import { ElemType, encodeModel, GraphBuilder } from '../../src/core/heat/graph';
 import { scoreImages } from '../../src/core/pipeline/score';
 
@@ -32,6 +33,19 @@ async function writeImage(file: string, channels: 1 | 3 | 4): Promise<string> {
 describe('scoreImages', () => {
   let dir: string;
   before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'heat-score-')); });
+
+  it('cancel keeps finished folders', async () => {
+    const config = makeConfig({ 'heat.model.path': path.join(SAMPLE, 'model.onnx'), 'heat.model.inputSize': [128, 256] }, SAMPLE);
+    const images = ['test_000.png', 'test_001.png', 'test_002.png'].map((f) => path.join(SAMPLE, 'test', 'images', f));
+    const out = path.join(dir, 'cancelled');
+    const controller = new AbortController();
+    // report(i) comes before image i, so aborting at 1 stops after the first image.
+    const progress = { report: (done: number) => { if (done === 1) controller.abort(); } };
+    await assert.rejects(scoreImages(config, images, { outDir: out, signal: controller.signal, progress }), (e: Error) =>
+      e instanceof CancelledError && /^Scoring was cancelled after 1 of 3 images; the folders of those images in .* are complete and kept\.$/.test(e.message));
+    assert.deepEqual(readdirSync(out), ['test_000']);
+    assert.ok(existsSync(path.join(out, 'test_000', 'summary.json')));
+  });
 
   it('writes every map and summary for the sample', async () => {
     const config = makeConfig({ 'heat.model.path': path.join(SAMPLE, 'model.onnx'), 'heat.model.inputSize': [128, 256] }, SAMPLE);

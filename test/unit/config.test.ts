@@ -32,6 +32,15 @@ describe('config', () => {
     });
   });
 
+  it('invalid array element suggests nearest', () => {
+    assert.throws(() => makeConfig({ 'heat.score.components': ['enrgy', 'spatial'] }, '/ws', '/ws/s.json'), (error: HeatError) => {
+      assert.match(error.message, /Invalid value \["enrgy","spatial"\] for heat\.score\.components in \/ws\/s\.json\./);
+      assert.match(error.message, /each one of "energy", "mahalanobis", "spatial"/);
+      assert.match(error.message, /"enrgy" is not one of them; did you mean "energy"\?/);
+      return true;
+    });
+  });
+
   it('unknown key suggests nearest', () => {
     assert.throws(() => makeConfig({ 'heat.score.temprature': 2 }, '/ws'), /Did you mean heat\.score\.temperature/);
   });

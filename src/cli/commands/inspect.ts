@@ -23,7 +23,7 @@ function layoutLines(inputs: TensorInfo[], outputs: TensorInfo[]): string[] {
   for (const output of outputs) {
     if (output.shape?.length !== 4) continue;
     const decision = detectTensorLayout(output.shape);
-    lines.push(`Layout of output ${output.name}: ${decision.layout} (${decision.reason}); override with heat.model.logitsLayout.`);
+    lines.push(`Layout of output ${output.name}: ${decision.layout} (${decision.reason}); override with heat.model.logitsLayout if it is the logits, heat.model.featureLayout if it is a feature layer.`);
   }
   return lines;
 }
@@ -47,7 +47,7 @@ export const inspectCommand: Command = {
       context.log.error('inspect needs exactly one model file: heat-lens inspect MODEL.onnx');
       return 2;
     }
-    const model = await loadModel(args.positional[0]);
+    const model = await loadModel(args.positional[0], 'Check the model path given to heat-lens inspect.');
     const inspection = await listTensors(model, { log: context.log });
     if (args.options.has('json')) {
       context.print(JSON.stringify(inspection, null, 2));

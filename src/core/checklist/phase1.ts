@@ -130,8 +130,12 @@ export function judgeBaseline(methods: readonly MethodMetrics[], split: string):
   if (parts.every((p) => p.beats)) return pass(evidence);
   const losers = parts.filter((p) => !p.beats).map((p) => p.name);
   return warn(`${evidence} ${losers.join(' and ')} ${losers.length > 1 ? 'do' : 'does'} not beat the baseline.`, {
-    fix: { description: 'Try the standardized combination, which keeps one component from dominating HEAT.', setting: 'heat.score.combination', value: 'standardized' },
-    settings: ['heat.score.combination'],
+    // No single setting is right for every model (on the bundled sample, standardized is worse), so the fix is a measurement.
+    fix: {
+      description: 'Compare the combinations and components on the validation split with a sweep, for example the grid {"combination": ["reliability", "standardized", "equal"]}, then set the best.',
+      command: 'heat.runSweep',
+    },
+    settings: ['heat.score.combination', 'heat.score.components'],
   });
 }
 

@@ -47,7 +47,10 @@ export function judgeClassMeans(stats: ClassStatistics, classNames: readonly str
     const list = [...empty].sort((a, b) => a - b).map(name).join(', ');
     return warn(`${c - empty.size} of ${c} classes have a mean from ${total} training cells; no cells for ${list}, which are left out of the Mahalanobis minimum${smallest}.`, {
       settings: ['heat.data.train.images', 'heat.statistics.purity', 'heat.statistics.minConfidence'],
-      fix: RECOMPUTE,
+      fix: {
+        description: 'Recomputing alone does not help: add training images that contain these classes, or lower heat.statistics.purity (or heat.statistics.minConfidence for predicted labels), then recompute the statistics.',
+        command: 'heat.computeStatistics',
+      },
     });
   }
   return pass(`All ${c} classes have a mean (D = ${d}) from ${total} training cells${smallest}.`);
@@ -191,7 +194,12 @@ export const PHASE2_CHECKS: CheckDefinition[] = [
     title: 'Statistics file is saved and loads for the current model and layer',
     settings: ['heat.statistics.path'],
     async run(m) {
-      return judgeStatisticsFile(await m.statistics());
+      const state = await m.statistics();
+      const components = get<string[]>(m.config, 'heat.score.components');
+      if (!state.stats && !components.includes('mahalanobis')) {
+        return skip(`heat.score.components combines ${components.length} components (${components.join(', ')}) without Mahalanobis, so HEAT needs no statistics file.`);
+      }
+      return judgeStatisticsFile(state);
     },
   },
   {

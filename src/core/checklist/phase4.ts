@@ -141,7 +141,7 @@ export function judgeSpatialRange(maps: readonly SpatialMapInput[], method: stri
   let max = -Infinity;
   for (const { map } of maps) for (let i = 0; i < map.length; i++) if (Number.isFinite(map[i])) { min = Math.min(min, map[i]); max = Math.max(max, map[i]); }
   const bound = method === 'kl' ? `ln(k²) = ${num(upper)}` : '1';
-  const evidence = `Spatial scores (${method}, k = ${kernelSize}) range from ${num(min)} to ${num(max)} over ${maps.length} images; allowed 0 to ${bound}`;
+  const evidence = `Spatial scores (${method}, k = ${kernelSize}) range from ${num(min)} to ${num(max)} over ${maps.length} images; allowed 0 to ${bound}, with float32 rounding down to −${num(noise)}`;
   if (min < -noise) return fail(`${evidence}; negative values mean the sign of S is flipped or the divergence is wrong.`);
   if (max > upper + 1e-4) return fail(`${evidence}; values above the bound mean the neighbourhood average is wrong.`, { fix: PADDING_FIX });
   return pass(`${evidence}.`);

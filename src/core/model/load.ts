@@ -16,8 +16,11 @@ export interface LoadedModel {
   opset: number;
 }
 
-/** Reads and decodes an ONNX file. Missing, unreadable and corrupt files raise a HeatError naming the file. */
-export async function loadModel(file: string): Promise<LoadedModel> {
+/**
+ * Reads and decodes an ONNX file. Missing, unreadable and corrupt files raise a HeatError naming the file;
+ * `fix` is the advice for a file that cannot be read (by default about heat.model.path).
+ */
+export async function loadModel(file: string, fix = 'Check heat.model.path (relative paths resolve against the config file\'s folder).'): Promise<LoadedModel> {
   const absolute = path.resolve(file);
   let bytes: Uint8Array;
   try {
@@ -25,7 +28,7 @@ export async function loadModel(file: string): Promise<LoadedModel> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'the file does not exist' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
-    throw new HeatError(`Cannot read model ${absolute}: ${reason}.`, 'Check heat.model.path (relative paths resolve against the config file\'s folder).', absolute);
+    throw new HeatError(`Cannot read model ${absolute}: ${reason}.`, fix, absolute);
   }
   const loaded = modelFromBytes(bytes, absolute);
   return (await inlineExternalData(loaded.proto, path.dirname(absolute), absolute)) ? { ...loaded, bytes: encodeModel(loaded.proto) } : loaded;

@@ -63,9 +63,12 @@ export async function scoreImages(config: HeatConfig, images: string[], options:
   const results: ScoredImage[] = [];
   const failures: ScoreFailure[] = [];
 
+  // Each finished image's folder was renamed into place whole, and an unfinished one removed, so what is kept is complete.
+  const cancelled = () => new CancelledError('Scoring', `after ${results.length} of ${images.length} images${
+    options.outDir && results.length > 0 ? `; the folders of those images in ${options.outDir} are complete and kept` : ''}`);
   try {
     for (let i = 0; i < images.length; i++) {
-      throwIfCancelled(options.signal, 'Scoring');
+      if (options.signal?.aborted) throw cancelled();
       progress.report(i, images.length, 'Scoring');
       const file = images[i];
       try {
@@ -82,7 +85,7 @@ export async function scoreImages(config: HeatConfig, images: string[], options:
         results.push(scored);
         log.info(`Scored ${file} on ${session.executionProvider} in ${Math.round(run.timings.run)} ms.`);
       } catch (error) {
-        if (error instanceof CancelledError) throw error;
+        if (error instanceof CancelledError) throw cancelled();
         const message = error instanceof HeatError ? error.message : `${file}: ${(error as Error).message}`;
         failures.push({ image: file, error: message });
         log.error(message);
