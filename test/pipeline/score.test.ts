@@ -152,6 +152,22 @@ describe('heat-lens CLI', () => {
     assert.match(result.stdout, /^heat-lens \d+\.\d+\.\d+/);
   });
 
+  it('inspect prints no Buffer deprecation', function () {
+    if (!existsSync(CLI)) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-'));
+    const g = new GraphBuilder('');
+    const x = g.input('image', ElemType.FLOAT, [1, 3, 8, 8]);
+    g.output(g.alias(g.node('Relu', [x], {}, 'relu'), 'logits'), ElemType.FLOAT, [1, 3, 8, 8]);
+    const proto = g.toModel();
+    // An empty bytes field (here the raw data of an unused empty initializer) made protobufjs call the deprecated Buffer(0).
+    proto.graph!.initializer!.push({ name: 'unused_empty', dims: [0], dataType: ElemType.FLOAT, rawData: new Uint8Array(0) });
+    const file = path.join(dir, 'empty-doc.onnx');
+    writeFileSync(file, encodeModel(proto));
+    const result = spawnSync(process.execPath, [CLI, 'inspect', file], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /DEP0005|Buffer\(\) is deprecated/);
+  });
+
   it('bare word is rejected', function () {
     if (!existsSync(CLI)) this.skip();
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-'));

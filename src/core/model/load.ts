@@ -76,7 +76,9 @@ function decodeModel(bytes: Uint8Array, label: string): onnx.ModelProto {
   const fix = 'Export the model again (for example with torch.onnx.export) and check that the file was copied completely.';
   let proto: onnx.ModelProto;
   try {
-    proto = onnx.ModelProto.decode(bytes);
+    // protobufjs reads a Buffer with its Buffer reader, which makes each empty bytes field with the deprecated
+    // Buffer() constructor, so Node prints a DEP0005 warning. A plain Uint8Array view of the same memory avoids it.
+    proto = onnx.ModelProto.decode(Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes);
   } catch (error) {
     throw new HeatError(`Model ${label} is not a valid ONNX file (${(error as Error).message}).`, fix, label);
   }
