@@ -209,7 +209,7 @@ export function withOverrides(config: HeatConfig, overrides: Record<string, unkn
   return { ...merged, baseDir: config.baseDir, source: config.source, missingSettings: config.missingSettings } as HeatConfig;
 }
 
-/** For an array with an element outside spec.itemEnum, names that element and the closest allowed value. */
+/** Returns a sentence naming an array element outside spec.itemEnum and the closest allowed value ('' when none). */
 function itemHint(spec: SettingSpec, value: unknown): string {
   if (!spec.itemEnum || !Array.isArray(value)) return '';
   const wrong = value.find((v) => typeof v === 'string' && !spec.itemEnum!.includes(v)) as string | undefined;

@@ -16,7 +16,7 @@ import { ScoreNormalizer, type HeatComponent } from '../../src/core/heat';
 import { resizeBilinear } from '../../src/core/pipeline/resize';
 import { computeStatistics } from '../../src/core/stats/compute';
 import { HeatSession } from '../../src/core/pipeline/session';
-import { layerStatisticsPath, runAblation, runSweep, settingsSnippet, type SweepConfiguration, type SweepResult } from '../../src/core/sweep';
+import { bestConfiguration, layerStatisticsPath, runAblation, runSweep, settingsSnippet, type SweepConfiguration, type SweepResult } from '../../src/core/sweep';
 
 const SAMPLE = path.resolve(__dirname, '..', '..', 'samples', 'street');
 const GRID_24 = { temperature: [0.5, 1, 2], kernelSize: [3, 5], covariance: ['tied', 'classwise'], featureLayer: ['layer2', 'layer3'] };
@@ -241,6 +241,11 @@ describe('sweep: one pass on the sample workspace', function () {
     const result = await runSweep(tied, { covariance: ['tied', 'classwise'] });
     assert.equal(result.rows.length, 2);
     for (const row of result.rows) assert.ok(Number.isFinite(row.metrics.pooled.aupr.value), row.label);
+    // The class-wise rows were scored with a file the sweep computed, and the best snippet must say which.
+    const classwise = result.rows.find((r) => r.configuration.covariance === 'classwise')!;
+    const best = bestConfiguration({ ...result, rows: [classwise] })!;
+    assert.equal(best.settings['heat.statistics.covariance'], 'classwise');
+    assert.equal(best.settings['heat.statistics.path'], layerStatisticsPath(tied, classwise.configuration.featureLayer));
   });
 
   it('an empty validation split is refused, naming the setting', async () => {

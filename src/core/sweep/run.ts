@@ -339,10 +339,18 @@ export function toSweepRow(row: SweepConfigurationResult, varied: readonly GridK
   return { config, metrics: row.metrics };
 }
 
-/** Returns the best finished configuration by pooled AUPR, and its settings snippet. */
+/**
+ * Returns the best finished configuration by pooled AUPR, and its settings snippet. When it combines
+ * Mahalanobis, the snippet also names the statistics file its layer was scored with, which can differ from
+ * heat.statistics.path (a file the sweep computed for another layer, or for class-wise covariances).
+ */
 export function bestConfiguration(result: SweepResult): { row: SweepConfigurationResult; settings: Record<string, unknown> } | undefined {
-  const sorted = sortByAupr(result.rows);
-  return sorted.length > 0 ? { row: sorted[0], settings: settingsSnippet(sorted[0].configuration) } : undefined;
+  const [best] = sortByAupr(result.rows);
+  if (!best) return undefined;
+  const settings = settingsSnippet(best.configuration);
+  const record = result.statistics.find((r) => r.layer === best.configuration.featureLayer);
+  if (record && best.configuration.components.includes('mahalanobis')) settings['heat.statistics.path'] = record.file;
+  return { row: best, settings };
 }
 
 /** Rows by pooled AUPR, highest first; rows without AUPR last. */
