@@ -6,13 +6,14 @@
  * model's confident argmax) → purity reduction to the feature grid → per-class block moments (scatter by
  * onnxruntime) merged exactly → per predicted class, moments of the max logit (for standardized max logit).
  */
-import { checkOutputPath } from '../fsutil';
 import * as path from 'node:path';
 import type { JobOptions, StatsOptions } from '../api';
 import { get, type HeatConfig } from '../config';
 import { IGNORE, labelMappingFromConfig, listImages, listSplit, checkLabelSize, loadLabel, presetOf, type LabelMapping, type Sample } from '../data';
 import { HeatError, throwIfCancelled } from '../errors';
+import { checkOutputPath } from '../fsutil';
 import { noProgress, silentLogger } from '../log';
+import { countNonFinite, nonFiniteFeaturesError, nonFiniteLogitsError } from '../pipeline/finite';
 import {
   accumulateFeatures, accumulateFusedImage, accumulateScalars, emptyMoments, emptyScalarMoments, mergeMoments, mergeScalarBlock, mergeScalarMoments, MergeTerms,
   type ClassMoments, type ScalarMoments,
@@ -21,7 +22,6 @@ import {
   readPartialStatistics, STATISTICS_FORMAT_VERSION, writePartialStatistics, writeStatistics, type PartialStatistics,
 } from './file';
 import { finalizeStatistics, type CovarianceReport } from './finalize';
-import { countNonFinite, nonFiniteFeaturesError, nonFiniteLogitsError } from '../pipeline/finite';
 import { FusedStatisticsModel, StatisticsModel, type LogitsGrid, type ModelRun } from './model';
 import { emptyTally, reduceLabels, toClassCells } from './purity';
 import { ScatterEngine, type ScatterPrecision } from './scatter';
@@ -459,7 +459,7 @@ function emptyOf(moments: ClassMoments): number[] {
   return Array.from(moments.counts).flatMap((n, c) => (n === 0 ? [c] : []));
 }
 
-/** Pixels of `logits` with a NaN or +Inf logit in some class (−Inf is accepted, as in scoring). */
+/** Counts the pixels of `logits` with a NaN or +Inf logit in some class (−Inf is accepted, as in scoring). */
 export function nonFiniteLogitPixels(logits: LogitsGrid): number {
   const { data, classes, height, width, layout } = logits;
   const pixels = height * width;

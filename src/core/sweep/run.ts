@@ -15,12 +15,12 @@
  * Configurations finish after the pass (reliability ones first, then the z-scored ones); each finished one is
  * reported through onRow and the result files are rewritten atomically, so a cancellation keeps them.
  */
-import { checkOutputPath } from '../fsutil';
 import type { JobOptions, MethodMetrics, SweepRow } from '../api';
 import { get, type HeatConfig, type SplitName } from '../config';
 import { labelMappingFromConfig, listSplit, loadLabel } from '../data';
 import { CancelledError, HeatError, throwIfCancelled } from '../errors';
 import { MetricAccumulator } from '../eval/metrics';
+import { checkOutputPath } from '../fsutil';
 import { ScoreNormalizer, type ComponentStandardization, type HeatComponent } from '../heat';
 import { noProgress, silentLogger } from '../log';
 import { resizeBilinear, resizeNearest } from '../pipeline/resize';

@@ -17,10 +17,10 @@ import {
   decodeImage, detectTensorLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, onnx, preprocess, preprocessSettings, resolveLayer,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
+import { checkFiniteEnergy } from '../pipeline/finite';
 import type { ExpectedStatistics } from '../stats/file';
 import type { ClassStatistics } from '../stats/types';
 import type { Layout } from '../tensor';
-import { checkFiniteEnergy } from '../pipeline/finite';
 
 /** One head variant of a group: its suffix and head options. */
 export interface GroupVariant {
