@@ -20,6 +20,8 @@ export function parseArgs(argv: string[], valued: readonly string[], flags: read
     if (valued.includes(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new HeatError(`Option --${name} needs a value.`);
+      // "--out --save-scores" means a forgotten value, not a folder named "--save-scores" (write --out=--x for that).
+      if (inline === undefined && value.startsWith('--')) throw new HeatError(`Option --${name} needs a value, but the next argument is the option ${value}.`);
       options.set(name, value);
     } else if (flags.includes(name)) {
       options.set(name, true);
@@ -38,7 +40,7 @@ export function optionString(args: ParsedArgs, name: string): string | undefined
 
 /**
  * Throws when a command that takes only options got a bare word, which is usually an option's value given
- * without the option (`heat-lens eval testShifted` for `--split testShifted`). `hint` says which option was meant.
+ * without the option (`heat-lens eval testShifted` for `--split testShifted`). `hint` names the option meant.
  */
 export function rejectPositional(args: ParsedArgs, command: string, hint: string): void {
   if (args.positional.length === 0) return;

@@ -256,6 +256,10 @@ export async function loadConfig(configPath: string | undefined, cwd = process.c
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
+    if (configPath && (error as NodeJS.ErrnoException).code === 'EISDIR') {
+      const inside = path.join(file, '.vscode', 'settings.json');
+      throw new HeatError(`--config ${file} is a folder, not a settings file.`, `Pass the file itself, for example --config ${inside}, or run from that folder without --config.`, file);
+    }
     if (configPath) throw new HeatError(`Cannot read config file ${file}: ${(error as Error).message}.`, 'Check the path given to --config.', file);
     return { ...makeConfig({}, cwd), missingSettings: file };
   }

@@ -167,6 +167,23 @@ describe('heat heads: numerics', () => {
     assert.ok(!Number.isNaN((out.energy.data as Float32Array)[0]), 'other pixels keep their energy');
   });
 
+  it('−Inf logit equals a very negative one', async () => {
+    // A class the model rules out (logit −Inf) must score like one with a logit far below the others.
+    const stats = randomStatistics(rng(77), 3, 4);
+    const z = normals(rng(78), 3 * 4 * 4);
+    const features = { data: normals(rng(79), 4 * 2 * 2), dims: [1, 4, 2, 2] };
+    const ruledOut = Float32Array.from(z, (v, i) => (i >= 2 * 16 ? Number.NEGATIVE_INFINITY : v));
+    const veryNegative = Float32Array.from(z, (v, i) => (i >= 2 * 16 ? -1e4 : v));
+    const bytes = buildHeatHead({ statistics: stats }).bytes;
+    const a = await runHead(bytes, { logits: { data: ruledOut, dims: [1, 3, 4, 4] }, features });
+    const b = await runHead(bytes, { logits: { data: veryNegative, dims: [1, 3, 4, 4] }, features });
+    for (const name of ['energy', 'max_logit', 'max_softmax', 'entropy', 'spatial', 'weight_energy', 'weight_spatial', 'heat']) {
+      const got = a[name].data as Float32Array;
+      assert.ok(got.every(Number.isFinite), `${name} is finite`);
+      assertClose(got, b[name].data as Float32Array, name, 1e-6);
+    }
+  });
+
   it('NaN features propagate to mahalanobis', async () => {
     const stats = randomStatistics(rng(74), 3, 4);
     const f = normals(rng(75), 4 * 2 * 2);

@@ -106,6 +106,15 @@ describe('model/decodeImage', () => {
     assert.ok(log.lines.some((l) => /alpha channel dropped/.test(l)));
   });
 
+  it('EXIF orientation is noted, not applied', async () => {
+    const file = path.join(dir, 'rotated.jpg');
+    await raw(RGB, 3).jpeg().withMetadata({ orientation: 6 }).toFile(file);
+    const log = memoryLogger();
+    const image = await decodeImage(file, log);
+    assert.deepEqual([image.width, image.height], [W, H], 'stored size, not the rotated one');
+    assert.ok(log.lines.some((l) => /EXIF orientation 6 not applied/.test(l)), log.lines.join('\n'));
+  });
+
   it('JPEG and lossless WebP decode to RGB of the right size', async () => {
     const flat = new Uint8Array(W * H * 3).fill(0).map((_, i) => [90, 160, 30][i % 3]);
     const jpeg = path.join(dir, 'image.jpg');

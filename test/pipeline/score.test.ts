@@ -7,7 +7,9 @@ import sharp from 'sharp';
 import { makeConfig } from '../../src/core/config';
 import { CancelledError } from '../../src/core/errors';
 import { ElemType, encodeModel, GraphBuilder } from '../../src/core/heat/graph';
+import { memoryLogger } from '../../src/core/log';
 import { scoreImages } from '../../src/core/pipeline/score';
+import { HeatSession } from '../../src/core/pipeline/session';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SAMPLE = path.join(REPO, 'samples', 'street');
@@ -45,6 +47,36 @@ describe('scoreImages', () => {
       e instanceof CancelledError && /^Scoring was cancelled after 1 of 3 images; the folders of those images in .* are complete and kept\.$/.test(e.message));
     assert.deepEqual(readdirSync(out), ['test_000']);
     assert.ok(existsSync(path.join(out, 'test_000', 'summary.json')));
+  });
+
+  it('same stem, two output folders', async () => {
+    const config = makeConfig({ 'heat.model.path': path.join(SAMPLE, 'model.onnx'), 'heat.model.inputSize': [128, 256] }, SAMPLE);
+    const source = path.join(SAMPLE, 'test', 'images', 'test_000.png');
+    const images = path.join(dir, 'stems');
+    await sharp(source).toFile(path.join(dir, 'x.png'));
+    await sharp(source).jpeg().toFile(path.join(dir, 'x.jpg'));
+    const out = path.join(images, 'out');
+    const { results } = await scoreImages(config, [path.join(dir, 'x.png'), path.join(dir, 'x.jpg')], { outDir: out });
+    assert.equal(results.length, 2);
+    const folders = readdirSync(out).sort();
+    assert.equal(folders.length, 2, folders.join(', '));
+    for (const folder of folders) assert.ok(existsSync(path.join(out, folder, 'summary.json')), folder);
+  });
+
+  it('probability warning only for the logits used', async () => {
+    let pre = '';
+    const file = tinyModel(dir, 'softmax-output', (g, x) => {
+      pre = g.node('Mul', [x, g.scalar(3)], {}, 'pre_softmax');
+      return g.node('Softmax', [pre], { axis: 1 }, 'probabilities');
+    });
+    const warned = async (overrides: Record<string, unknown>) => {
+      const log = memoryLogger();
+      const session = await HeatSession.open(makeConfig({ 'heat.model.path': file, ...overrides }, dir), { log });
+      await session.release();
+      return log.lines.filter((l) => l.includes('holds probabilities'));
+    };
+    assert.equal((await warned({})).length, 1, 'the default logits are the probabilities output');
+    assert.deepEqual(await warned({ 'heat.model.logitsTensor': pre }), [], 'the configured pre-softmax tensor is named in the hint but is fine');
   });
 
   it('writes every map and summary for the sample', async () => {
@@ -177,6 +209,17 @@ describe('heat-lens CLI', () => {
     assert.deepEqual(readdirSync(cwd), [], 'nothing written');
     const checklist = spawnSync(process.execPath, [CLI, 'checklist', '3'], { encoding: 'utf8', cwd });
     assert.match(checklist.stderr, /takes only options, but got "3"\..*--phase N/);
+  });
+
+  it('option without value, folder as config', function () {
+    if (!existsSync(CLI)) this.skip();
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-'));
+    const swallowed = spawnSync(process.execPath, [CLI, 'eval', '--out', '--save-scores'], { encoding: 'utf8', cwd });
+    assert.equal(swallowed.status, 1, swallowed.stderr);
+    assert.match(swallowed.stderr, /Option --out needs a value, but the next argument is the option --save-scores/);
+    const folder = spawnSync(process.execPath, [CLI, 'eval', '--config', SAMPLE], { encoding: 'utf8', cwd });
+    assert.match(folder.stderr, /--config .* is a folder, not a settings file\..*\.vscode\/settings\.json/);
+    assert.deepEqual(readdirSync(cwd), [], 'nothing written');
   });
 
   it('unwritable output is rejected early', async function () {

@@ -60,7 +60,7 @@ export const statsCommand: Command = {
     }
 
     const args = parseArgs(argv, ['config', 'out', 'split', 'shard', 'precision']);
-    rejectPositional(args, 'stats', 'To merge shard files, run "heat-lens stats merge SHARD_FILES... --out FILE".');
+    rejectPositional(args, 'stats', 'To choose the split, use --split train|val; to merge shard files, run "heat-lens stats merge SHARD_FILES... --out FILE".');
     const split = optionString(args, 'split') ?? 'train';
     if (split !== 'train' && split !== 'val') throw new HeatError(`Invalid --split ${JSON.stringify(split)}.`, 'Use --split train (default) or --split val.');
     const config = await loadConfig(optionString(args, 'config'), context.cwd);

@@ -24,6 +24,9 @@ export function energyHead(ctx: HeadContext, temperature: number): string {
   });
 }
 
+/** Largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** Returns z_c − max z, [N, C, H, W]. */
 export function shiftedLogits(ctx: HeadContext): string {
   return ctx.once('z_shifted', () => ctx.sub(ctx.logits, maxLogit(ctx), 'z_shifted'));
@@ -90,12 +93,15 @@ export function maxSoftmaxHead(ctx: HeadContext): string {
 /**
  * Builds Σ_c p_c·log p_c as [N, H, W] from the log-softmax log p_c = z_c − logsumexp z, so that no
  * logarithm is taken over the C × H × W values: Σ_c p_c·log p_c = Σ_c p_c·(z_c − max z) − log Σ_c exp(z_c − max z).
- * This is the entropy's negative, exactly, and it needs no ε, since log p is finite however small p is.
+ * This is the entropy's negative, exactly, and it needs no ε, since log p is finite for every finite logit.
  * The guide's −Σ_c p_c·log(p_c + 1e-8) differs from it by at most C·1e-8.
+ * A logit of −Inf (a class the model rules out) has p = 0 and z − max z = −Inf, whose product is NaN. So the
+ * shifted logits are clamped at −FLT_MAX first, which changes no finite value and makes that term 0.
  */
 function sumPLogP(ctx: HeadContext): string {
   return ctx.once('sum_p_log_p', () => {
-    const weighted = ctx.classSum(ctx.mul(softmax(ctx), shiftedLogits(ctx), 'p_z_shifted'), false, 'sum_p_z');
+    const finite = ctx.g.node('Max', [shiftedLogits(ctx), ctx.g.scalar(-FLOAT32_MAX)], {}, 'z_shifted_finite');
+    const weighted = ctx.classSum(ctx.mul(softmax(ctx), finite, 'p_z_shifted'), false, 'sum_p_z');
     return ctx.sub(weighted, squeeze(ctx, logSumShiftedExp(ctx)), 'sum_p_log_p');
   });
 }

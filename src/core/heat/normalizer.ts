@@ -64,16 +64,19 @@ export class ScoreNormalizer {
     return this.state && { ...this.state };
   }
 
-  /** Updates the state with this batch (adaptive), then returns the normalised batch as a new array. */
-  normalize(batch: ArrayLike<number>): Float32Array {
-    if (this.mode === 'adaptive') this.update(batch);
+  /**
+   * Updates the state with this batch (adaptive), then returns the normalised batch as a new array. `source`
+   * (the image) is named in the error for a non-finite score.
+   */
+  normalize(batch: ArrayLike<number>, source?: string): Float32Array {
+    if (this.mode === 'adaptive') this.update(batch, source);
     return this.apply(batch);
   }
 
   /** Folds one batch into the EMA state. Does nothing unless the mode is 'adaptive'. */
-  update(batch: ArrayLike<number>): void {
+  update(batch: ArrayLike<number>, source?: string): void {
     if (this.mode !== 'adaptive') return;
-    const { mean, std } = batchMoments(batch);
+    const { mean, std } = batchMoments(batch, source);
     if (!this.state) {
       this.state = { mean, std, batches: 1 };
       return;
@@ -106,14 +109,14 @@ export class ScoreNormalizer {
  * has std 0 (torch would give NaN). Non-finite scores are refused: one NaN would poison the EMA state
  * for every later batch.
  */
-export function batchMoments(batch: ArrayLike<number>): { mean: number; std: number } {
+export function batchMoments(batch: ArrayLike<number>, source?: string): { mean: number; std: number } {
   const n = batch.length;
   if (n === 0) throw new HeatError('Cannot normalise an empty score batch.', 'Score at least one pixel.');
   let sum = 0;
   for (let i = 0; i < n; i++) {
     const v = batch[i];
     if (!Number.isFinite(v)) {
-      throw new HeatError(`Score ${i} of the batch is ${v}; the normaliser needs finite scores.`,
+      throw new HeatError(`${source ? `${source}: ` : ''}Score ${i} of the batch is ${v}; the normaliser needs finite scores.`,
         'Check the model output for NaN or infinite logits and features.');
     }
     sum += v;

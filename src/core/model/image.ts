@@ -35,6 +35,7 @@ export async function decodeImage(file: string, log: Logger): Promise<RgbImage> 
   if (channels <= 2) notes.push('grayscale replicated to RGB');
   if (metadata.hasAlpha) notes.push('alpha channel dropped');
   if (metadata.depth === 'ushort' || (metadata.bitsPerSample ?? 8) > 8) notes.push('16-bit samples reduced to 8 bits');
+  if (metadata.orientation !== undefined && metadata.orientation !== 1) notes.push(`EXIF orientation ${metadata.orientation} not applied (the pixels are used as stored)`);
 
   try {
     const { data, info } = await decoder

@@ -20,6 +20,7 @@ import { noProgress, silentLogger, type Logger, type Progress } from '../log';
 import type { ClassStatistics } from '../stats/types';
 import { resizeBilinear } from './resize';
 import { makeNormalizer } from './score';
+import { uniqueImageNames } from './names';
 import { HeatSession, type ImageRun } from './session';
 
 /** Evaluated methods: label in reports, and how its score map is read from one image's run. */
@@ -163,6 +164,8 @@ async function scoreSplit(
   const maxExactPixels = get<number>(config, 'heat.eval.maxExactPixels');
   const accumulators = methods.map((m) => new MetricAccumulator(m.name, { maxExactPixels }));
   const normalizer = makeNormalizer(config);
+  // Per-image file names for --save-scores; frames of different sequences often share a stem.
+  const names = uniqueImageNames(samples.map((s) => s.image));
 
   for (let i = 0; i < samples.length; i++) {
     throwIfCancelled(options.signal, stage);
@@ -171,7 +174,7 @@ async function scoreSplit(
     const run = await session.runImage(sample.image);
     const label = await loadLabel(sample.label as string, mapping, { width: run.image.width, height: run.image.height, image: sample.image });
     const heat = run.maps.get('heat');
-    const normalized = heat ? normalizer.normalize(heat) : undefined;
+    const normalized = heat ? normalizer.normalize(heat, sample.image) : undefined;
 
     for (let m = 0; m < methods.length; m++) {
       const scores = methods[m].score(run, normalized);
@@ -179,9 +182,8 @@ async function scoreSplit(
       const resized = resizeBilinear(scores, run.height, run.width, label.height, label.width);
       accumulators[m].add(resized, label.anomaly, sample.image);
       if (scoresDir && m === 0) {
-        const stem = path.parse(sample.image).name;
-        await writeNpy(path.join(scoresDir, `${stem}.heat.npy`), resized, [label.height, label.width]);
-        await writeNpy(path.join(scoresDir, `${stem}.label.npy`), label.anomaly, [label.height, label.width]);
+        await writeNpy(path.join(scoresDir, `${names[i]}.heat.npy`), resized, [label.height, label.width]);
+        await writeNpy(path.join(scoresDir, `${names[i]}.label.npy`), label.anomaly, [label.height, label.width]);
       }
     }
   }

@@ -13,6 +13,7 @@ import { noProgress, silentLogger } from '../log';
 import { finiteStats, resolveRange, writeClassPng, writeMapPng, type ColorMapName } from '../render';
 import type { ScoreMap } from '../tensor';
 import { HeatSession, type ImageRun } from './session';
+import { uniqueImageNames } from './names';
 
 /** Head output name → map name in files, summaries and the viewer. */
 const MAP_FROM_HEAD: Record<string, MapName> = {
@@ -62,6 +63,7 @@ export async function scoreImages(config: HeatConfig, images: string[], options:
   const colormap = get<ColorMapName>(config, 'heat.viewer.colorMap');
   const results: ScoredImage[] = [];
   const failures: ScoreFailure[] = [];
+  const folderNames = uniqueImageNames(images);
 
   // Each finished image's folder was renamed into place whole, and an unfinished one removed, so what is kept is complete.
   const cancelled = () => new CancelledError('Scoring', `after ${results.length} of ${images.length} images${
@@ -78,7 +80,7 @@ export async function scoreImages(config: HeatConfig, images: string[], options:
         scored.summary.timings.postprocess = performance.now() - t0;
         if (options.outDir) {
           const t1 = performance.now();
-          scored.outDir = path.join(options.outDir, uniqueFolderName(file, images));
+          scored.outDir = path.join(options.outDir, folderNames[i]);
           await writeImageFolder(scored, colormap, options.signal);
           scored.summary.timings.write = performance.now() - t1;
         }
@@ -107,7 +109,7 @@ async function toScoredImage(session: HeatSession, run: ImageRun, file: string, 
   }
   const heat = maps.heat;
   if (!heat) throw new Error('The HEAT head returned no "heat" map.');
-  maps['heat-normalized'] = { data: normalizer.normalize(heat.data), height, width };
+  maps['heat-normalized'] = { data: normalizer.normalize(heat.data, file), height, width };
 
   const summaries: Partial<Record<MapName | 'prediction', MapSummary>> = {};
   for (const [name, map] of Object.entries(maps) as [MapName, ScoreMap][]) summaries[name] = summarize(map, name);
@@ -174,9 +176,3 @@ function jsonNumbers(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
-/** Folder name for an image: its stem, with the parent folder added when two images share a stem. */
-function uniqueFolderName(file: string, all: string[]): string {
-  const stem = path.parse(file).name;
-  const clash = all.filter((f) => path.parse(f).name === stem).length > 1;
-  return clash ? `${path.basename(path.dirname(file))}-${stem}` : stem;
-}

@@ -104,7 +104,8 @@ export class HeatSession {
     const inspection = await listTensors(model, { measure: measured, log });
     const all = [...inspection.outputs, ...inspection.intermediates];
     const shapeOf = (name: string, settingKey: string) => measuredFloatShape(all, name, model.path, settingKey);
-    const notes = [...inspection.warnings.filter((w) => w.includes(logitsTensor))];
+    // Only warnings about the configured logits tensor itself: a warning about another output may name it as the fix.
+    const notes = inspection.warnings.filter((w) => w.startsWith(`Output "${logitsTensor}" `));
     for (const note of notes) log.warn(note);
 
     const preprocessing = preprocessSettings(config);

@@ -234,7 +234,7 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
         }
         // Configurations that differ only in host-side normalization share a variant, so its dominance is counted once.
         if (dominanceOwner[i] === i) addDominance(dominance[i], scores, weights, used[i]);
-        const normalized = normalizers[i].normalize(mapOf(run.maps, group, 'heat', suffix));
+        const normalized = normalizers[i].normalize(mapOf(run.maps, group, 'heat', suffix), sample.image);
         accumulators[i].add(resizeBilinear(normalized, run.height, run.width, label.height, label.width), label.anomaly, sample.image);
       }
     }
@@ -283,8 +283,8 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
         const weights = standardized ? v.weightMaps[n] : undefined;
         if (dominanceOwner[i] === i) addDominance(dominance[i], v.images[n], weights, used[i], z);
         const heat = combineStandardized(v.images[n], weights, used[i], z);
-        const normalized = normalizers[i].normalize(heat);
         const image = stored[n];
+        const normalized = normalizers[i].normalize(heat, image.image);
         accumulators[i].add(resizeBilinear(normalized, image.gridHeight, image.gridWidth, image.height, image.width), image.anomaly, image.image);
       }
       await finish(i, z);
