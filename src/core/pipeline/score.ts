@@ -12,8 +12,8 @@ import { ScoreNormalizer, type NormalizationMode } from '../heat';
 import { noProgress, silentLogger } from '../log';
 import { finiteStats, resolveRange, writeClassPng, writeMapPng, type ColorMapName } from '../render';
 import type { ScoreMap } from '../tensor';
-import { HeatSession, type ImageRun } from './session';
 import { uniqueImageNames } from './names';
+import { HeatSession, type ImageRun } from './session';
 
 /** Head output name → map name in files, summaries and the viewer. */
 const MAP_FROM_HEAD: Record<string, MapName> = {
