@@ -25,7 +25,9 @@ function receive(message: HostToSweep): void {
     case 'row':
       rows.push(message.row);
       break;
-    case 'finished': state = message.error ?? 'finished'; break;
+    case 'finished':
+      state = message.error ?? (message.split ? `finished on the ${message.split} split (${message.images} images)` : 'finished');
+      break;
   }
   render();
 }
@@ -40,6 +42,11 @@ function compare(a: unknown, b: unknown): number {
   if (a === null || a === undefined) return 1;
   if (b === null || b === undefined) return -1;
   return typeof a === 'number' && typeof b === 'number' ? a - b : String(JSON.stringify(a)).localeCompare(JSON.stringify(b));
+}
+
+/** Shows a configuration value: strings without JSON quotes, everything else as JSON. */
+function cell(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? '';
 }
 
 /** Index of the row with the highest pooled AUPR, the sweep's criterion. */
@@ -78,7 +85,7 @@ function render(): void {
     const apply = h('vscode-button', { secondary: true, 'data-apply': i, title: 'Write these values to the workspace settings' }, 'Apply');
     apply.addEventListener('click', () => host.post({ type: 'apply', config: row.config }));
     return h('tr', { 'data-row': i, class: i === best ? 'best' : undefined },
-      ...shown.map((k) => h('td', {}, JSON.stringify(row.config[k]) ?? '')),
+      ...shown.map((k) => h('td', {}, cell(row.config[k]))),
       ...METRICS.map((m) => { const v = m.get(row); return h('td', { class: 'number' }, v === null ? 'n/a' : v.toFixed(4)); }),
       h('td', {}, i === best ? h('span', { class: 'best-mark', title: 'Best pooled AUPR' }, '★ best') : ''), h('td', {}, apply));
   });

@@ -179,15 +179,36 @@ function tileControls(state: TileState): HTMLElement {
   const colormap = select(`colormap-${state.name}`, COLOR_MAP_NAMES.map((c) => [c, c]), state.colormap, (v) => { state.colormap = v as ColorMapName; renderTile(state.name); }, `Colour map of ${state.name}`);
   const low = h('input', { type: 'number', step: 'any', class: 'fixed-low', 'aria-label': `Fixed range low of ${state.name}`, value: state.fixed[0], hidden: true });
   const high = h('input', { type: 'number', step: 'any', class: 'fixed-high', 'aria-label': `Fixed range high of ${state.name}`, value: state.fixed[1], hidden: true });
+  // The boxes always show the range in use: switching to "fixed" starts from the range shown until then.
+  const showFixed = () => {
+    low.value = String(state.fixed[0]);
+    high.value = String(state.fixed[1]);
+  };
   const range = select(`range-${state.name}`, [['percentile', '1–99 %'], ['minmax', 'min–max'], ['fixed', 'fixed']], state.range, (v) => {
+    if (v === 'fixed' && state.range !== 'fixed') {
+      state.fixed = [roundBound(state.fixed[0]), roundBound(state.fixed[1])];
+      showFixed();
+    }
     state.range = v as RangeMode;
     low.hidden = high.hidden = v !== 'fixed';
     renderTile(state.name);
   }, `Range of ${state.name}`);
-  const onFixed = () => { state.fixed = [Number(low.value), Number(high.value)]; renderTile(state.name); };
+  // A reversed range is swapped; an empty or invalid one keeps the previous range.
+  const onFixed = () => {
+    const a = Number(low.value);
+    const b = Number(high.value);
+    if (low.value !== '' && high.value !== '' && Number.isFinite(a) && Number.isFinite(b) && a !== b) state.fixed = a < b ? [a, b] : [b, a];
+    showFixed();
+    renderTile(state.name);
+  };
   low.addEventListener('change', onFixed);
   high.addEventListener('change', onFixed);
   return h('div', { class: 'tile-controls' }, colormap, range, low, high);
+}
+
+/** Rounds a range bound to 6 significant digits for the number boxes. */
+function roundBound(value: number): number {
+  return Number(value.toPrecision(6));
 }
 
 function rangeSpec(state: TileState): RangeSpec {

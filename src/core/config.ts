@@ -218,6 +218,22 @@ function itemHint(spec: SettingSpec, value: unknown): string {
   return ` ${JSON.stringify(wrong)} is not one of them; did you mean ${JSON.stringify(closest)}?`;
 }
 
+/**
+ * Returns the dotted keys under `prefix` in a nested settings object (as VS Code's getConfiguration('heat')
+ * returns it) that no setting defines. The values of known keys, objects included, are not entered.
+ */
+export function unknownSettingKeys(section: Record<string, unknown>, prefix = 'heat'): string[] {
+  const found: string[] = [];
+  for (const [name, value] of Object.entries(section)) {
+    const key = `${prefix}.${name}`;
+    if (SPEC_BY_KEY.has(key)) continue;
+    const isSection = typeof value === 'object' && value !== null && !Array.isArray(value) && SETTINGS.some((spec) => spec.key.startsWith(`${key}.`));
+    if (isSection) found.push(...unknownSettingKeys(value as Record<string, unknown>, key));
+    else found.push(key);
+  }
+  return found;
+}
+
 function nearestKey(key: string): string {
   let best = SETTINGS[0].key;
   let bestDistance = Infinity;

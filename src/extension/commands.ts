@@ -72,8 +72,11 @@ async function scoreImage(session: HeatSession, uri?: vscode.Uri, uris?: vscode.
   if (!result) return;
   for (const failure of result.failures) session.log.error(`Score ${failure.image}: ${failure.error}`);
   if (result.failures.length > 0) {
-    void vscode.window.showWarningMessage(`HEAT scored ${result.results.length} of ${images.length} images; ${result.failures.length} failed (see the log).`, 'Show Log')
-      .then((c) => { if (c) session.log.show(); });
+    // One failed image gets its reason in the message itself; several are listed in the log.
+    const text = result.failures.length === 1 && images.length === 1
+      ? `HEAT could not score ${path.basename(images[0].fsPath)}: ${result.failures[0].error}`
+      : `HEAT scored ${result.results.length} of ${images.length} images; ${result.failures.length} failed (see the log).`;
+    void vscode.window.showWarningMessage(text, 'Show Log').then((c) => { if (c) session.log.show(); });
   }
   for (const scored of result.results) {
     const heat = scored.summary.maps['heat'];
@@ -154,7 +157,7 @@ async function streamRows(
   const panel = SweepPanel.show(session, title, keys);
   const rows: SweepRow[] = [];
   const result = await start((row) => { rows.push(row); panel.addRow(row); });
-  panel.finish(result === undefined ? 'Stopped before the end (cancelled or failed; see the log).' : undefined);
+  panel.finish(result === undefined ? 'Stopped before the end (cancelled or failed; see the log).' : undefined, result && { split: result.split, images: result.images });
   if (result === undefined && rows.length === 0) return;
   const best = bestRow(rows);
   if (result) session.log.info(`${title}: ${result.rows.length} of ${result.configurationCount} configurations on ${result.images} ${result.split} images with ${result.forwardPasses} forward passes.`);
@@ -248,6 +251,20 @@ async function openRun(session: HeatSession, run?: RunRecord): Promise<void> {
 async function applySetting(session: HeatSession, key: string, value: unknown): Promise<void> {
   await writeSetting(key, value);
   session.log.info(`Set ${key} to ${JSON.stringify(value)}.`);
+  // Warnings and failures measured with the old value would stay in the Problems panel until the next run, so they
+  // become skipped ("not rechecked"), which shows no diagnostic, and the user is offered a rerun of their phases.
+  const stale = session.checks.filter((c) => (c.status === 'warn' || c.status === 'fail') && c.settings.includes(key));
+  if (stale.length === 0) return;
+  const note = `Not rechecked since ${key} was set to ${JSON.stringify(value)}; run the phase again.`;
+  session.setChecks(session.checks.map((c) => (stale.includes(c) ? { ...c, status: 'skip' as const, evidence: `${note} Before: ${c.evidence}`, fix: undefined } : c)));
+  const phases = [...new Set(stale.map((c) => c.phase))].sort((a, b) => a - b);
+  // Not awaited: the command returns once the setting is written, whether or not the message is answered.
+  void vscode.window.showInformationMessage(
+    `Set ${key} to ${JSON.stringify(value)}. ${stale.length} checklist result${stale.length > 1 ? 's' : ''} measured with the old value ${stale.length > 1 ? 'are' : 'is'} cleared until rechecked.`,
+    ...phases.map((phase) => `Rerun Phase ${phase}`)).then((choice) => {
+    const phase = phases.find((p) => choice === `Rerun Phase ${p}`);
+    if (phase !== undefined) void runChecklist(session, phase);
+  });
 }
 
 function readConfigOrReport(session: HeatSession, title: string) {

@@ -90,7 +90,10 @@ export class HeatSession implements vscode.Disposable {
           signal: controller.signal,
           onProgress: (done, total, message) => {
             const percent = total > 0 ? (100 * done) / total : 0;
-            progress.report({ increment: Math.max(0, percent - reported), message: message ?? `${done} / ${total}` });
+            // The engine's message is often the job's own title ("Sweep"), which the notification already shows.
+            const counts = total > 0 ? `${done} / ${total}` : '';
+            const stage = message && !title.toLowerCase().includes(message.toLowerCase()) ? message : '';
+            progress.report({ increment: Math.max(0, percent - reported), message: [stage, counts].filter(Boolean).join(' ') || undefined });
             reported = Math.max(reported, percent);
           },
         });

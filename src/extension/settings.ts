@@ -4,7 +4,7 @@
  * defaults come from SETTINGS and relative paths resolve against the workspace folder.
  */
 import * as vscode from 'vscode';
-import { HeatConfig, SETTINGS, makeConfig } from '../core/config';
+import { HeatConfig, SETTINGS, makeConfig, unknownSettingKeys } from '../core/config';
 
 /** Returns the folder HEAT works in: the active editor's folder, else the first workspace folder. */
 export function activeFolder(resource?: vscode.Uri): vscode.WorkspaceFolder | undefined {
@@ -21,6 +21,9 @@ export function rawSettings(folder?: vscode.WorkspaceFolder): Record<string, unk
     const value = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
     if (value !== undefined) raw[spec.key] = value;
   }
+  // A misspelt key (heat.score.alpah) would otherwise be dropped without a word, so it is passed on for makeConfig
+  // to reject with the nearest known key, as the command line does.
+  for (const key of unknownSettingKeys(configuration.get<Record<string, unknown>>('heat') ?? {})) raw[key] = configuration.get(key);
   return raw;
 }
 

@@ -40,8 +40,9 @@ export class SweepPanel {
     this.post({ type: 'row', row });
   }
 
-  finish(error?: string): void {
-    this.post({ type: 'finished', error });
+  /** Marks the run as ended; `scope` names the split the rows were measured on. */
+  finish(error?: string, scope?: { split: string; images: number }): void {
+    this.post({ type: 'finished', error, split: scope?.split, images: scope?.images });
   }
 
   /** Queues messages until the webview reports that it is ready, so that no early row is lost. */

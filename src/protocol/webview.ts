@@ -85,7 +85,7 @@ export type SidebarToHost = { type: 'ready' } | { type: 'openViewer' } | { type:
 export type HostToSweep =
   | { type: 'started'; title: string; keys: string[] }
   | { type: 'row'; row: SweepRow }
-  | { type: 'finished'; error?: string };
+  | { type: 'finished'; error?: string; split?: string; images?: number };
 
 /** Sweep panel → host. */
 export type SweepToHost = { type: 'ready' } | { type: 'apply'; config: Record<string, unknown> };

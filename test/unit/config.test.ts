@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
-import { makeConfig, get, loadConfig, SETTINGS } from '../../src/core/config';
+import { makeConfig, get, loadConfig, SETTINGS, unknownSettingKeys } from '../../src/core/config';
 import { loadConfiguredModel } from '../../src/core/model/configured';
 import { HeatError } from '../../src/core/errors';
 
@@ -39,6 +39,11 @@ describe('config', () => {
       assert.match(error.message, /"enrgy" is not one of them; did you mean "energy"\?/);
       return true;
     });
+  });
+
+  it('unknown nested keys are found', () => {
+    const nested = { score: { alpha: 0.9, alpah: 0.5 }, labels: { map: { 5: 0 } }, sweep: { grid: { temperature: [1] } }, bogus: 1 };
+    assert.deepEqual(unknownSettingKeys(nested), ['heat.score.alpah', 'heat.bogus']);
   });
 
   it('unknown key suggests nearest', () => {

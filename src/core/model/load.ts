@@ -20,7 +20,7 @@ export interface LoadedModel {
  * Reads and decodes an ONNX file. Missing, unreadable and corrupt files raise a HeatError naming the file.
  * `fix` is the advice for a file that cannot be read, by default about heat.model.path.
  */
-export async function loadModel(file: string, fix = 'Check heat.model.path (relative paths resolve against the config file\'s folder).'): Promise<LoadedModel> {
+export async function loadModel(file: string, fix = 'Check heat.model.path (relative paths resolve against the workspace folder for .vscode/settings.json, else against the config file\'s folder).'): Promise<LoadedModel> {
   const absolute = path.resolve(file);
   let bytes: Uint8Array;
   try {

@@ -133,6 +133,9 @@ describe('checklist diagnostics', () => {
       exercised.add(fix.command.command);
       await vscode.commands.executeCommand(fix.command.command, ...(fix.command.arguments ?? []));
       assert.equal(await until(() => configuration().get<string>('score.padding') === 'exclude' || undefined, 10_000), true);
+      // The warning was measured with the old value, so it leaves the Problems panel until the phase runs again.
+      const stale = () => heatDiagnostics(settingsUri()).filter((d) => d.severity !== vscode.DiagnosticSeverity.Information && /padding|border|edge/i.test(checkTitle(d)));
+      assert.equal(await until(() => stale().length === 0 || undefined, 10_000), true, `still flagged: ${stale().map((d) => d.message).join(' | ')}`);
     } finally {
       await configuration().update('score.padding', 'exclude', vscode.ConfigurationTarget.Workspace);
     }
