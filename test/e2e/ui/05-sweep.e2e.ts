@@ -34,7 +34,9 @@ describe('sweep panel', () => {
     const headers = (await sweep.locator('#sweep-table thead th').allInnerTexts()).map((t) => t.replace(/[▲▼]/g, '').trim());
     const cells = await best.locator('td').allInnerTexts();
     const chosen: Record<string, unknown> = {};
-    for (const key of Object.keys(grid)) chosen[key] = JSON.parse(cells[headers.indexOf(key)]);
+    // Cells show strings without JSON quotes (classwise) and other values as JSON (1.5, ["energy","spatial"]).
+    const cellValue = (text: string): unknown => { try { return JSON.parse(text); } catch { return text; } };
+    for (const key of Object.keys(grid)) chosen[key] = cellValue(cells[headers.indexOf(key)]);
     await screenshot(page, 'ui-05-sweep');
 
     await best.locator('[data-apply]').click();
