@@ -172,6 +172,13 @@ function tile(name: string): HTMLElement {
   attachPointer(viewport, name);
   const children: (Node | undefined)[] = [h('div', { class: 'tile-title' }, TILE_TITLES[name] ?? name), viewport];
   if (loaded?.maps[name as MapName]) children.push(tileControls(state), h('div', { class: 'legend', 'data-legend': name }));
+  if (name === 'mask') {
+    // The colours of renderMask, which the tile does not explain otherwise.
+    const key = loaded?.gt
+      ? 'score ≥ threshold: white on anomaly pixels (hit), red on known pixels (false positive); blue: missed anomaly; dark: void'
+      : 'red: score ≥ threshold (flagged as anomaly); black: below';
+    children.push(h('div', { class: 'legend mask-key' }, key));
+  }
   return h('figure', { class: 'tile', 'data-map': name }, ...children);
 }
 

@@ -193,9 +193,18 @@ async function selectTensor(session: HeatSession, key: 'heat.model.featureLayer'
   const inspection = await session.run(`Inspect ${path.basename(model)}`, { kind: 'inspect', model }, {}, config);
   if (!inspection) return;
   for (const warning of inspection.warnings) session.log.warn(warning);
-  const tensors = key === 'heat.model.logitsTensor' ? [...inspection.outputs, ...inspection.intermediates] : [...inspection.intermediates, ...inspection.outputs];
+  const listed = key === 'heat.model.logitsTensor' ? [...inspection.outputs, ...inspection.intermediates] : [...inspection.intermediates, ...inspection.outputs];
+  // Float maps of rank 4 come first: shape, index and constant tensors can be neither features nor logits.
+  const isMap = (t: TensorInfo) => t.dtype === 'float32' && t.shape?.length === 4;
+  const tensors = [...listed.filter(isMap), ...listed.filter((t) => !isMap(t))];
   const current = config[key] as string;
-  const items = tensors.map((t) => ({ label: t.name, description: describeTensor(t), detail: t.node ? `node ${t.node}` : undefined, picked: t.name === current }));
+  // A module path (layer3) stands for the last tensor under its scope, as resolveLayer resolves it.
+  const scope = `/${current.replace(/\./g, '/')}/`;
+  const currentTensor = tensors.find((t) => t.name === current)?.name ?? [...listed].reverse().find((t) => t.name.startsWith(scope))?.name;
+  const ordered = currentTensor ? [tensors.find((t) => t.name === currentTensor)!, ...tensors.filter((t) => t.name !== currentTensor)] : tensors;
+  const items = ordered.map((t) => ({
+    label: t.name, description: `${t.name === currentTensor ? 'current · ' : ''}${describeTensor(t)}`, detail: t.node ? `node ${t.node}` : undefined,
+  }));
   const picked = await vscode.window.showQuickPick(items, {
     title: key === 'heat.model.logitsTensor' ? 'HEAT: Select Logits Tensor (pre-softmax)' : 'HEAT: Select Feature Layer',
     placeHolder: `Current: ${current || '(model default)'}`, matchOnDescription: true, matchOnDetail: true,
