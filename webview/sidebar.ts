@@ -31,11 +31,17 @@ function show(summary: SidebarSummary): void {
     ? h('div', { id: 'weights-bar', class: 'weights-bar', title: `Mean weights: energy ${w.energy.toFixed(2)}, Mahalanobis ${w.mahalanobis.toFixed(2)}, spatial ${w.spatial.toFixed(2)}` },
       ...(['energy', 'mahalanobis', 'spatial'] as const).map((c) => h('div', { class: `bar-${c}`, 'data-weight': c, style: `width:${(100 * w[c]).toFixed(1)}%` })))
     : h('p', { class: 'muted' }, 'No weight maps.');
+  // The bar's colours named with their mean weights, since the bar alone has only a hover title.
+  const weightKey = finite
+    ? h('div', { class: 'legend weights-key' }, ...(['energy', 'mahalanobis', 'spatial'] as const).map((c) =>
+      h('span', { class: `key-${c}` }, `${c === 'mahalanobis' ? 'Mahalanobis' : c} ${w[c].toFixed(2)} `)))
+    : undefined;
   app.replaceChildren(
     h('h2', { id: 'latest-name' }, summary.image),
     open,
     h('div', { class: 'legend' }, `shown ${legend.shownRange[0].toPrecision(3)} … ${legend.shownRange[1].toPrecision(3)}`),
     weights,
+    ...(weightKey ? [weightKey] : []),
     h('dl', { id: 'numbers' }, ...summary.numbers.flatMap((n) => [h('dt', {}, n.label), h('dd', {}, n.value)])),
   );
 }
