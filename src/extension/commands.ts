@@ -267,7 +267,7 @@ async function applySetting(session: HeatSession, key: string, value: unknown): 
   const note = `Not rechecked since ${key} was set to ${JSON.stringify(value)}; run the phase again.`;
   session.setChecks(session.checks.map((c) => (stale.includes(c) ? { ...c, status: 'skip' as const, evidence: `${note} Before: ${c.evidence}`, fix: undefined } : c)));
   const phases = [...new Set(stale.map((c) => c.phase))].sort((a, b) => a - b);
-  // Not awaited: the command returns once the setting is written, whether or not the message is answered.
+  // Not awaited: the command returns once the setting is written, whether or not the user picks a button.
   void vscode.window.showInformationMessage(
     `Set ${key} to ${JSON.stringify(value)}. ${stale.length} checklist result${stale.length > 1 ? 's' : ''} measured with the old value ${stale.length > 1 ? 'are' : 'is'} cleared until rechecked.`,
     ...phases.map((phase) => `Rerun Phase ${phase}`)).then((choice) => {
