@@ -1,6 +1,6 @@
 /** ONNX model I/O: loading, tensor listing, layer resolution, graph editing, sessions and preprocessing. */
 export { loadModel, modelFromBytes, type LoadedModel } from './load';
-export { graphTensors, listTensors, ranksOf, probeFeeds, describeProbabilities, PROBE_SIDE, type ListOptions } from './tensors';
+export { graphTensors, listTensors, ranksOf, probeFeeds, describeProbabilities, warnsAboutProbabilities, PROBE_SIDE, type ListOptions } from './tensors';
 export { resolveLayer, resolveLogits, moduleOfNode, modulePaths, closestNames, type ResolvedLayer } from './layer';
 export { mergeBlocker, relabelBlocker, softmaxInputs, upgradeOpset } from './opset';
 export { addOutputs, mergeHead, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';

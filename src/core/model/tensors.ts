@@ -174,5 +174,15 @@ export function describeProbabilities(model: onnx.IModelProto, tensor: string, t
   const hint = candidates.length > 0
     ? `Set heat.model.logitsTensor to a pre-softmax tensor: ${candidates.map((c) => `"${c}"`).join(', ')}.`
     : 'Set heat.model.logitsTensor to the tensor that feeds the final Softmax.';
-  return `Output "${tensor}" holds probabilities (values in [0, 1] that sum to 1 over the class axis), not logits, so its energy is constant. ${hint}`;
+  return `${probabilitiesSubject(tensor)} holds probabilities (values in [0, 1] that sum to 1 over the class axis), not logits, so its energy is constant. ${hint}`;
+}
+
+/** Returns the start of the warning describeProbabilities writes for `tensor`. */
+function probabilitiesSubject(tensor: string): string {
+  return `Output "${tensor}"`;
+}
+
+/** Returns whether `warning` is the probability warning about `tensor` itself, not one that names it as the fix. */
+export function warnsAboutProbabilities(warning: string, tensor: string): boolean {
+  return warning.startsWith(`${probabilitiesSubject(tensor)} `);
 }

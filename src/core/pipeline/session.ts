@@ -14,7 +14,7 @@ import {
   type HeatHeadVariant, type HeatOutputName, type Padding, type SpatialMethod,
 } from '../heat';
 import {
-  decodeImage, detectTensorLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, preprocess, preprocessSettings, resolveLayer,
+  decodeImage, detectTensorLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, preprocess, preprocessSettings, resolveLayer, warnsAboutProbabilities,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
@@ -104,8 +104,7 @@ export class HeatSession {
     const inspection = await listTensors(model, { measure: measured, log });
     const all = [...inspection.outputs, ...inspection.intermediates];
     const shapeOf = (name: string, settingKey: string) => measuredFloatShape(all, name, model.path, settingKey);
-    // Only warnings about the configured logits tensor itself: a warning about another output may name it as the fix.
-    const notes = inspection.warnings.filter((w) => w.startsWith(`Output "${logitsTensor}" `));
+    const notes = inspection.warnings.filter((w) => warnsAboutProbabilities(w, logitsTensor));
     for (const note of notes) log.warn(note);
 
     const preprocessing = preprocessSettings(config);
