@@ -200,7 +200,7 @@ function tileControls(state: TileState): HTMLElement {
     low.hidden = high.hidden = v !== 'fixed';
     renderTile(state.name);
   }, `Range of ${state.name}`);
-  // A reversed range is swapped; an empty or invalid one keeps the previous range.
+  // A reversed range is swapped, and an empty or invalid one keeps the previous range.
   const onFixed = () => {
     const a = Number(low.value);
     const b = Number(high.value);

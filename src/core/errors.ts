@@ -9,7 +9,7 @@ export class HeatError extends Error {
   }
 }
 
-/** Raised when a long job stops because its AbortSignal fired. `detail` says what was kept, if anything. */
+/** Raised when a long job stops because its AbortSignal fired. `detail` describes what was kept, if anything. */
 export class CancelledError extends Error {
   constructor(what = 'The job', detail?: string) {
     super(`${what} was cancelled${detail ? ` ${detail}` : ''}.`);

@@ -39,10 +39,10 @@ export async function writeDirAtomic(target: string, fill: (dir: string) => Prom
 }
 
 /**
- * Checks before a long job that `target` can later be written as a `kind` ('folder' or 'file'): it must not exist
- * as the other kind, and its nearest existing ancestor must be a writable folder. Throws a HeatError naming the
- * path, so a job does not run for minutes and then fail at its last step. `subject` names what the path is for,
- * as the fix words it ("the report folder (--out)").
+ * Checks before a long job that `target` can later be written as a `kind` ('folder' or 'file'). It must not exist
+ * as the other kind, and its nearest existing ancestor must be a writable folder. Otherwise it throws a HeatError
+ * naming the path, so a job does not run for minutes and then fail at its last step. `subject` names what the path
+ * is for, as the fix words it ("the report folder (--out)").
  */
 export async function checkOutputPath(target: string, kind: 'folder' | 'file', subject: string): Promise<void> {
   const resolved = path.resolve(target);

@@ -72,7 +72,7 @@ async function scoreImage(session: HeatSession, uri?: vscode.Uri, uris?: vscode.
   if (!result) return;
   for (const failure of result.failures) session.log.error(`Score ${failure.image}: ${failure.error}`);
   if (result.failures.length > 0) {
-    // One failed image gets its reason in the message itself; several are listed in the log.
+    // One failed image gets its reason in the message itself. Several are listed in the log.
     const text = result.failures.length === 1 && images.length === 1
       ? `HEAT could not score ${path.basename(images[0].fsPath)}: ${result.failures[0].error}`
       : `HEAT scored ${result.results.length} of ${images.length} images; ${result.failures.length} failed (see the log).`;
@@ -194,11 +194,12 @@ async function selectTensor(session: HeatSession, key: 'heat.model.featureLayer'
   if (!inspection) return;
   for (const warning of inspection.warnings) session.log.warn(warning);
   const listed = key === 'heat.model.logitsTensor' ? [...inspection.outputs, ...inspection.intermediates] : [...inspection.intermediates, ...inspection.outputs];
-  // Float maps of rank 4 come first: shape, index and constant tensors can be neither features nor logits.
+  // Float maps of rank 4 come first, because shape, index and constant tensors can be neither features nor logits.
   const isMap = (t: TensorInfo) => t.dtype === 'float32' && t.shape?.length === 4;
   const tensors = [...listed.filter(isMap), ...listed.filter((t) => !isMap(t))];
   const current = config[key] as string;
-  // A module path (layer3) stands for the last tensor under its scope, as resolveLayer resolves it.
+  // A module path (layer3) marks the last tensor under /layer3/, which is resolveLayer's pick in the usual case.
+  // NOTE: a module found under another scope (/backbone/layer3/) gets no "current" mark here, though it resolves.
   const scope = `/${current.replace(/\./g, '/')}/`;
   const currentTensor = tensors.find((t) => t.name === current)?.name ?? [...listed].reverse().find((t) => t.name.startsWith(scope))?.name;
   const ordered = currentTensor ? [tensors.find((t) => t.name === currentTensor)!, ...tensors.filter((t) => t.name !== currentTensor)] : tensors;
@@ -260,7 +261,7 @@ async function openRun(session: HeatSession, run?: RunRecord): Promise<void> {
 async function applySetting(session: HeatSession, key: string, value: unknown): Promise<void> {
   await writeSetting(key, value);
   session.log.info(`Set ${key} to ${JSON.stringify(value)}.`);
-  // Warnings and failures measured with the old value would stay in the Problems panel until the next run, so they
+  // Warnings and failures measured with the old value would stay in the Problems panel until the next run. So they
   // become skipped ("not rechecked"), which shows no diagnostic, and the user is offered a rerun of their phases.
   const stale = session.checks.filter((c) => (c.status === 'warn' || c.status === 'fail') && c.settings.includes(key));
   if (stale.length === 0) return;

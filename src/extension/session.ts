@@ -93,7 +93,8 @@ export class HeatSession implements vscode.Disposable {
             // The engine's message is often the job's own title ("Sweep"), which the notification already shows.
             const counts = total > 0 ? `${done} / ${total}` : '';
             const stage = message && !title.toLowerCase().includes(message.toLowerCase()) ? message : '';
-            progress.report({ increment: Math.max(0, percent - reported), message: [stage, counts].filter(Boolean).join(' ') || undefined });
+            const text = [stage, counts].filter(Boolean).join(' ');
+            progress.report({ increment: Math.max(0, percent - reported), message: text || undefined });
             reported = Math.max(reported, percent);
           },
         });

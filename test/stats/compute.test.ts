@@ -323,7 +323,7 @@ describe('stats computeStatistics', function () {
   });
 
   describe('non-finite model outputs', () => {
-    /** The fixture's folder with `model.onnx` replaced by `bytes` in a copy (images and labels are linked). */
+    /** Returns a copy of the fixture's folder whose `model.onnx` is `bytes` (images and labels are linked). */
     function withModel(name: string, bytes: Uint8Array): string {
       const dir = path.join(fixture.dir, name);
       mkdirSync(dir);

@@ -241,7 +241,7 @@ describe('sweep: one pass on the sample workspace', function () {
     const result = await runSweep(tied, { covariance: ['tied', 'classwise'] });
     assert.equal(result.rows.length, 2);
     for (const row of result.rows) assert.ok(Number.isFinite(row.metrics.pooled.aupr.value), row.label);
-    // The class-wise rows were scored with a file the sweep computed, and the best snippet must say which.
+    // The class-wise rows were scored with a file the sweep computed, and the best snippet must name it.
     const classwise = result.rows.find((r) => r.configuration.covariance === 'classwise')!;
     const best = bestConfiguration({ ...result, rows: [classwise] })!;
     assert.equal(best.settings['heat.statistics.covariance'], 'classwise');

@@ -139,9 +139,9 @@ export async function measureStatisticsThroughput(
 
   // Rounds alternate the two passes and the best of each is kept, so a burst of load on a shared machine
   // lands on one round rather than on one side of the comparison. Each round of both passes starts from a
-  // new session, untimed, whose first run is timed: computeStatistics creates its session per pass, and the
-  // first run of a session is about 25 ms slower (onnxruntime allocates its buffers then; measured on 2 cores).
-  // A bare pass on a session warmed beforehand would give the statistics pass that cost alone.
+  // new session, whose creation is not timed but whose first run is. computeStatistics creates its session per
+  // pass, and the first run of a session is about 25 ms slower, because onnxruntime allocates its buffers then
+  // (measured on 2 cores). A bare pass on a session warmed beforehand would give that cost to the statistics pass alone.
   const forward: number[] = [];
   const statistics: number[] = [];
   let finalizeSeconds = 0;

@@ -13,9 +13,10 @@
  *                                     (scatter.ts), the lower blocks by transposition
  * The exact class mean is m_c + r_c/n_c, applied in float64 by the caller (accumulateFusedImage).
  *
- * From the logits [1, C, H, W] it returns the per-pixel max logit and argmax, which the max-logit moments need,
- * and the number of pixels with a NaN or +Inf logit (their class sum is NaN or +Inf; a −Inf logit is accepted, as
- * the scoring head accepts it). That costs one product with a ones vector, about 1 ms at 19 × 512 × 1024.
+ * From the logits [1, C, H, W] it returns the per-pixel max logit and argmax, which the max-logit moments need.
+ * It also returns the number of pixels with a NaN or +Inf logit, found as a class sum that is NaN or +Inf. A −Inf
+ * logit is accepted, as the scoring head accepts it. The count costs one product with a ones vector, about 1 ms at
+ * 19 × 512 × 1024.
  */
 import type { onnx } from 'onnx-proto';
 import { ElemType, GraphBuilder } from '../heat/graph';
