@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { benchmarkMetrics } from '../src/core/eval/bench';
 import type { ProviderSetting } from '../src/core/model';
 import { benchmarkStatistics } from '../src/core/stats';
-import { resnetLikeModel, SYNTHETIC_FEATURES, SYNTHETIC_LOGITS } from '../src/core/stats/synthetic';
+import { resnetLikeModel, SYNTHETIC_FEATURES, SYNTHETIC_LOGITS, SYNTHETIC_LOW_LOGITS } from '../src/core/stats/synthetic';
 import { benchmarkScoring, type ScoringBenchRow } from './bench/scoring';
 import { statisticsMemoryInChild } from './bench/statistics-memory';
 
@@ -62,6 +62,15 @@ async function scoringSection(provider: ProviderSetting): Promise<ScoringBenchRo
     model: resnetLikeModel(),
     feeds: { image: seededTensor([1, 3, 512, 1024], -2, 2) },
     logits: { tensor: SYNTHETIC_LOGITS, layout: 'NCHW' },
+    features: { tensor: SYNTHETIC_FEATURES, layout: 'NCHW' },
+    classes: 19,
+    dim: 1024,
+  }, provider, 9, log));
+  rows.push(await benchmarkScoring({
+    name: 'Synthetic ResNet-like with its 64×128 logits (logits_low)',
+    model: resnetLikeModel(),
+    feeds: { image: seededTensor([1, 3, 512, 1024], -2, 2) },
+    logits: { tensor: SYNTHETIC_LOW_LOGITS, layout: 'NCHW' },
     features: { tensor: SYNTHETIC_FEATURES, layout: 'NCHW' },
     classes: 19,
     dim: 1024,

@@ -24,8 +24,8 @@ export function tensorNames(graph: onnx.IGraphProto): Set<string> {
 /**
  * Returns the model with `names` as its graph outputs, in that order: existing outputs among them keep their
  * declaration, others get one from value_info when present or a bare name (onnxruntime infers the type).
- * With `keepExisting` the model's own outputs stay in front; otherwise they are dropped, which lets
- * onnxruntime prune nodes that only fed them.
+ * With `keepExisting` the model's own outputs stay in front; otherwise they are dropped, and so are the nodes
+ * that only fed them (see withoutUnusedNodes).
  */
 export function addOutputs(model: onnx.IModelProto, names: readonly string[], keepExisting = true): onnx.ModelProto {
   const graph = model.graph ?? {};
@@ -43,7 +43,61 @@ export function addOutputs(model: onnx.IModelProto, names: readonly string[], ke
     const value = declared.get(name);
     outputs.push(value ? makeValueInfo(name, valueDtype(value), valueShape(value)) : new onnx.ValueInfoProto({ name }));
   }
-  return withGraph(model, { output: outputs });
+  return withGraph(model, { output: outputs, ...withoutUnusedNodes({ ...graph, output: outputs }) });
+}
+
+/**
+ * Returns the graph's nodes and initializers without those that no graph output depends on. onnxruntime runs
+ * every node of a graph, whether or not its outputs are used (checked with onnxruntime-node 1.31), and removes
+ * only unused initializers. So a model whose own outputs were replaced would still compute them: DeepLabV3 with
+ * its 33 × 33 logits bound to the head kept upsampling and transposing the 257 × 257 logits it no longer returns.
+ * Names that a subgraph (If, Loop, Scan) reads from the outer scope count as used. Initializers that are also
+ * graph inputs stay, since a caller may feed them.
+ */
+export function withoutUnusedNodes(graph: onnx.IGraphProto): { node: onnx.INodeProto[]; initializer: onnx.ITensorProto[] } {
+  const nodes = graph.node ?? [];
+  const producer = new Map<string, number>();
+  nodes.forEach((node, i) => { for (const output of node.output ?? []) if (output) producer.set(output, i); });
+  const used = new Set<string>();
+  const keptNodes = new Set<number>();
+  const pending = (graph.output ?? []).map((o) => o.name ?? '');
+  const need = (name: string) => {
+    if (!name || used.has(name)) return;
+    used.add(name);
+    pending.push(name);
+  };
+  for (const name of [...pending]) used.add(name);
+  while (pending.length > 0) {
+    const i = producer.get(pending.pop() as string);
+    if (i === undefined || keptNodes.has(i)) continue;
+    keptNodes.add(i);
+    for (const input of nodes[i].input ?? []) need(input);
+    for (const name of subgraphReads(nodes[i])) need(name);
+  }
+  // A node without outputs cannot feed anything, but nothing is gained by guessing why it is there.
+  const node = nodes.filter((n, i) => keptNodes.has(i) || (n.output ?? []).every((o) => !o));
+  const inputs = new Set((graph.input ?? []).map((v) => v.name ?? ''));
+  const initializer = (graph.initializer ?? []).filter((t) => used.has(t.name ?? '') || inputs.has(t.name ?? ''));
+  return { node, initializer };
+}
+
+/** Collects the tensor names read inside the node's subgraph attributes, at any depth, outer-scope reads included. */
+function subgraphReads(node: onnx.INodeProto): string[] {
+  const names: string[] = [];
+  const visit = (g: onnx.IGraphProto) => {
+    for (const inner of g.node ?? []) {
+      names.push(...(inner.input ?? []));
+      for (const a of inner.attribute ?? []) {
+        if (a.g) visit(a.g);
+        for (const sub of a.graphs ?? []) visit(sub);
+      }
+    }
+  };
+  for (const a of node.attribute ?? []) {
+    if (a.g) visit(a.g);
+    for (const sub of a.graphs ?? []) visit(sub);
+  }
+  return names;
 }
 
 /** Source of one head input: a model tensor and its layout. */
@@ -131,7 +185,10 @@ export function mergeHead(model: onnx.IModelProto, head: onnx.IModelProto, bindi
     ...model,
     irVersion: Math.max(toNumber(model.irVersion), toNumber(head.irVersion)),
     opsetImport: mergeOpsets(model.opsetImport ?? [], head.opsetImport ?? []),
-    graph: new onnx.GraphProto({ ...graph, node: nodes, initializer: initializers, input: graphInputs, valueInfo, output: outputs }),
+    graph: new onnx.GraphProto({
+      ...graph, input: graphInputs, valueInfo, output: outputs,
+      ...withoutUnusedNodes({ node: nodes, initializer: initializers, input: graphInputs, output: outputs }),
+    }),
   });
   return { model: merged, headOutputs };
 }

@@ -14,6 +14,8 @@ import { onnx } from 'onnx-proto';
 
 export const SYNTHETIC_FEATURES = 'features';
 export const SYNTHETIC_LOGITS = 'logits';
+/** The resnetLike model's logits before the ×8 upsampling, [1, C, H/8, W/8]. */
+export const SYNTHETIC_LOW_LOGITS = 'logits_low';
 
 export interface LinearModelWeights {
   /** [D, 3, 2, 2] */
@@ -63,14 +65,14 @@ export function linearSegmentationModel(weights: LinearModelWeights): Uint8Array
   const nodes = [
     node('Conv', ['image', 'w1', 'b1'], ['conv1'], { kernel_shape: [2, 2], strides: [2, 2] }),
     node('Relu', ['conv1'], [SYNTHETIC_FEATURES]),
-    node('Conv', [SYNTHETIC_FEATURES, 'w2', 'b2'], [weights.upsample ? 'logits_low' : SYNTHETIC_LOGITS], { kernel_shape: [1, 1] }),
+    node('Conv', [SYNTHETIC_FEATURES, 'w2', 'b2'], [weights.upsample ? SYNTHETIC_LOW_LOGITS : SYNTHETIC_LOGITS], { kernel_shape: [1, 1] }),
   ];
   const inits = [
     initializer('w1', [d, 3, 2, 2], weights.w1), initializer('b1', [d], weights.b1),
     initializer('w2', [c, d, 1, 1], weights.w2), initializer('b2', [c], weights.b2),
   ];
   if (weights.upsample) {
-    nodes.push(node('Resize', ['logits_low', '', 'scales'], [SYNTHETIC_LOGITS], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }));
+    nodes.push(node('Resize', [SYNTHETIC_LOW_LOGITS, '', 'scales'], [SYNTHETIC_LOGITS], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }));
     inits.push(initializer('scales', [4], Float32Array.from([1, 1, 2, 2])));
   }
   return model(nodes, inits, [1, 3, 'H', 'W'], [SYNTHETIC_LOGITS, SYNTHETIC_FEATURES]);
@@ -115,8 +117,8 @@ export function resnetLikeModel(options: { dim?: number; classes?: number; heigh
     node('Relu', ['layer2'], ['layer2_relu']),
     node('Conv', ['layer2_relu', 'layer3_w', 'layer3_b'], ['layer3'], same),
     node('Relu', ['layer3'], [SYNTHETIC_FEATURES]),
-    node('Conv', [SYNTHETIC_FEATURES, 'classifier_w', 'classifier_b'], ['logits_low'], { kernel_shape: [1, 1] }),
-    node('Resize', ['logits_low', '', 'scales'], [SYNTHETIC_LOGITS], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }),
+    node('Conv', [SYNTHETIC_FEATURES, 'classifier_w', 'classifier_b'], [SYNTHETIC_LOW_LOGITS], { kernel_shape: [1, 1] }),
+    node('Resize', [SYNTHETIC_LOW_LOGITS, '', 'scales'], [SYNTHETIC_LOGITS], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }),
   ];
   return model(nodes, inits, [1, 3, height, width], [SYNTHETIC_LOGITS]);
 }
