@@ -12,10 +12,11 @@ import type { MapName } from '../src/core/api';
 import { COLOR_MAP_NAMES, ColorMapName, RangeSpec, finiteStats } from '../src/core/render/colormap';
 import { MethodEvaluation, MetricAccumulator } from '../src/core/eval/metrics';
 import { unpackArray, unpackFloat32 } from '../src/protocol/maps';
-import type { CheckLink, HostToViewer, PlacedCheck, ViewerImage, ViewerToHost } from '../src/protocol/webview';
+import type { CheckLink, HostToViewer, PlacedCheck, ViewerImage, ViewerThresholds, ViewerToHost } from '../src/protocol/webview';
 import { connect, h, paint } from './lib/host';
 import {
-  SCORE_TILES, TILE_TITLES, blend, formatValue, readout, renderGroundTruth, renderMask, renderPrediction, renderScoreTile, weightStats,
+  SCORE_TILES, TILE_TITLES, blend, formatValue, readout, renderGroundTruth, renderMask, renderPrediction, renderScoreTile, sliderPosition,
+  startingThreshold, weightStats,
 } from './lib/viewerModel';
 
 type RangeMode = 'percentile' | 'minmax' | 'fixed';
@@ -45,6 +46,8 @@ const view = { zoom: 1, panX: 0, panY: 0 };
 let overlayMap: MapName = 'heat-normalized';
 let opacity = 0.5;
 let threshold = 0;
+/** Validation thresholds of the workspace's latest evaluation, sent with each image. */
+let validation: ViewerThresholds | undefined;
 let accumulator: MetricAccumulator | undefined;
 /** Per-image metrics of the selected map; for one image pooled and per-image coincide. */
 let evaluation: MethodEvaluation | undefined;
@@ -57,6 +60,7 @@ function receive(message: HostToViewer): void {
     case 'show':
       defaultColormap = message.colorMap;
       batch = message.batch;
+      validation = message.thresholds;
       load(message.image);
       break;
     case 'checks':
@@ -152,6 +156,14 @@ function toolbar(): HTMLElement {
     h('label', { class: 'group' }, 'Score ', overlay),
     h('label', { class: 'group' }, 'Overlay opacity ', opacitySlider),
     h('label', { class: 'group' }, 'Threshold ', thresholdSlider, h('output', { id: 'threshold-value' })),
+    button('threshold-validation', 'Validation threshold', 'Set the threshold to the F1-optimal one of the last evaluation', () => {
+      const value = validation?.values[overlayMap];
+      if (value === undefined) return;
+      threshold = value;
+      const [low, high] = thresholdBounds();
+      (document.getElementById('threshold') as HTMLInputElement).value = String(sliderPosition(threshold, low, high));
+      updateThreshold();
+    }),
     h('div', { id: 'metrics', class: 'group' }),
     button('export', 'Export PNG', 'Export every map as a PNG file', () => void exportPngs()),
   );
@@ -302,15 +314,31 @@ function selectThresholdMap(name: MapName): void {
   }
   const slider = document.getElementById('threshold') as HTMLInputElement | null;
   const [low, high] = thresholdBounds();
-  threshold = tiles.get(name)?.fixed[1] ?? high;
-  if (slider) slider.value = String(high > low ? Math.round((1000 * (threshold - low)) / (high - low)) : 1000);
+  const tile = tiles.get(name);
+  const start = startingThreshold(map ?? [], validation?.values[name], tile?.range === 'fixed' ? tile.fixed[1] : undefined);
+  threshold = start.value;
+  if (slider) slider.value = String(sliderPosition(threshold, low, high));
   renderTile('image');
   updateThreshold();
+}
+
+/** Shows the validation-threshold button when the shown map has one, with its value and source in the tooltip. */
+function describeThresholdSource(): void {
+  const button = document.getElementById('threshold-validation');
+  if (!button) return;
+  const value = validation?.values[overlayMap];
+  button.hidden = value === undefined;
+  if (value === undefined || !validation) return;
+  const approximate = overlayMap === 'heat-normalized'
+    ? ' The normalized map depends on the images normalized before it, so for it this threshold is approximate.' : '';
+  button.setAttribute('title', `Set the threshold to ${formatValue(value)}, the F1-optimal threshold on the validation split (${validation.from}).${approximate}`);
+  button.toggleAttribute('data-active', threshold === value);
 }
 
 function updateThreshold(): void {
   const output = document.getElementById('threshold-value');
   if (output) output.textContent = formatValue(threshold);
+  describeThresholdSource();
   renderTile('mask');
   const metrics = document.getElementById('metrics');
   if (!metrics) return;

@@ -6,8 +6,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CheckResult, MapName, ScoredImage } from '../core/api';
+import { validationThresholds } from '../core/eval/viewerThresholds';
 import { packArray, PackedArray } from '../protocol/maps';
-import type { CheckLink, ColorMapName, HostToViewer, PlacedCheck, ViewerImage, ViewerToHost } from '../protocol/webview';
+import type { CheckLink, ColorMapName, HostToViewer, PlacedCheck, ViewerImage, ViewerThresholds, ViewerToHost } from '../protocol/webview';
 import type { HeatSession } from './session';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -83,7 +84,18 @@ export class ViewerPanel {
     const image = toViewerImage(this.scored);
     const colorMap = vscode.workspace.getConfiguration('heat').get<ColorMapName>('viewer.colorMap', 'viridis');
     const batch = this.session.batch.includes(this.scored) ? this.session.batch : [this.scored];
-    this.post({ type: 'show', image, colorMap, batch: { images: batch.map((s) => s.image), index: batch.indexOf(this.scored) } });
+    this.post({ type: 'show', image, colorMap, batch: { images: batch.map((s) => s.image), index: batch.indexOf(this.scored) }, thresholds: this.lastThresholds() });
+  }
+
+  /** Thresholds of the workspace's latest evaluation that chose them on the validation split (runs are newest first). */
+  private lastThresholds(): ViewerThresholds | undefined {
+    for (const run of this.session.runs) {
+      if (run.kind !== 'evaluate') continue;
+      const values = validationThresholds(run.methods);
+      if (Object.keys(values).length === 0) continue;
+      return { values, from: `${run.label}, ${new Date(run.time).toLocaleTimeString()}` };
+    }
+    return undefined;
   }
 
   private sendChecks(): void {

@@ -37,10 +37,16 @@ export interface ViewerImage {
   groundTruth?: PackedArray;
 }
 
+/** Validation thresholds of the workspace's latest evaluation, by map, and a label for that evaluation. */
+export interface ViewerThresholds {
+  values: Partial<Record<MapName, number>>;
+  from: string;
+}
+
 /** Host → viewer. */
 export type HostToViewer =
   /** A newly scored image; replaces the one shown. */
-  | { type: 'show'; image: ViewerImage; colorMap: ColorMapName; batch: { images: string[]; index: number } }
+  | { type: 'show'; image: ViewerImage; colorMap: ColorMapName; batch: { images: string[]; index: number }; thresholds?: ViewerThresholds }
   /** Checklist results that concern the shown image and the current configuration. */
   | { type: 'checks'; checks: PlacedCheck[] }
   /** Reply to `probe`: the top classes at one pixel. */

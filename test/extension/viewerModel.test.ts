@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { colorMapLut } from '../../src/core/render/colormap';
-import { blend, readout, renderMask, renderScoreTile, weightStats } from '../../webview/lib/viewerModel';
+import { blend, readout, renderMask, renderScoreTile, sliderPosition, startingThreshold, weightStats } from '../../webview/lib/viewerModel';
 
 /** RGB of LUT entry i, the independent reference for what a pixel should show. */
 function lutColor(name: 'viridis' | 'gray', i: number): number[] {
@@ -70,5 +70,35 @@ describe('viewer model', () => {
     assert.deepEqual(readout(maps, ['energy', 'mahalanobis', 'heat'], 3, 2, 2, 1), [{ name: 'energy', value: 6 }, { name: 'heat', value: 1 }]);
     assert.equal(readout(maps, ['energy'], 3, 2, 3, 0), null);
     assert.equal(readout(maps, ['energy'], 3, 2, -1, 0), null);
+  });
+});
+
+describe('viewer starting threshold', () => {
+  const map = Float32Array.from({ length: 101 }, (_, i) => -40 + 0.2 * i);
+
+  it('validation threshold comes first', () => {
+    assert.deepEqual(startingThreshold(map, -25.5, -30), { value: -25.5, source: 'validation' });
+  });
+
+  it('fixed range high without validation', () => {
+    assert.deepEqual(startingThreshold(map, undefined, -30), { value: -30, source: 'fixed range' });
+  });
+
+  it('99th percentile otherwise', () => {
+    const start = startingThreshold(map);
+    assert.equal(start.source, '99th percentile');
+    // Values -40, -39.8, …, -20: the 99th percentile by linear interpolation is -20.2.
+    assert.ok(Math.abs(start.value - -20.2) < 1e-5, `got ${start.value}`);
+  });
+
+  it('non-finite validation value is ignored', () => {
+    assert.equal(startingThreshold(map, NaN).source, '99th percentile');
+  });
+
+  it('slider position clamps to the ends', () => {
+    assert.equal(sliderPosition(-30, -40, -20), 500);
+    assert.equal(sliderPosition(-50, -40, -20), 0);
+    assert.equal(sliderPosition(5, -40, -20), 1000);
+    assert.equal(sliderPosition(1, 1, 1), 1000);
   });
 });

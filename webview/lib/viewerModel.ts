@@ -4,7 +4,7 @@
  */
 import type { MapName } from '../../src/core/api';
 import {
-  ColorMapName, Legend, RangeSpec, classPalette, colorize, colorizeClasses, describeRangeRule, makeLegend, resolveRange,
+  ColorMapName, Legend, RangeSpec, classPalette, colorize, colorizeClasses, describeRangeRule, makeLegend, percentileRange, resolveRange,
 } from '../../src/core/render/colormap';
 
 /** Score maps in grid order; weights last. Higher = more anomalous for all but the weights. */
@@ -137,4 +137,27 @@ export function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   if (!Number.isFinite(value)) return value > 0 ? '+∞' : '−∞';
   return Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-3 && value !== 0) ? value.toExponential(3) : value.toPrecision(4);
+}
+
+/** Starting threshold of a map and its source. */
+export interface StartingThreshold {
+  value: number;
+  source: 'validation' | 'fixed range' | '99th percentile';
+}
+
+/**
+ * Chooses the threshold a map's slider starts at: the F1-optimal threshold of the last evaluation's validation
+ * split when there is one for this map, else the upper end of a fixed range the user set for the tile, else the
+ * map's 99th percentile, which flags about 1 % of the pixels.
+ */
+export function startingThreshold(map: ArrayLike<number>, validation?: number, fixedHigh?: number): StartingThreshold {
+  if (validation !== undefined && Number.isFinite(validation)) return { value: validation, source: 'validation' };
+  if (fixedHigh !== undefined && Number.isFinite(fixedHigh)) return { value: fixedHigh, source: 'fixed range' };
+  return { value: percentileRange(map, 1, 99)[1], source: '99th percentile' };
+}
+
+/** Position 0–`steps` of a range slider over [low, high] for `value`, clamped to the ends. */
+export function sliderPosition(value: number, low: number, high: number, steps = 1000): number {
+  if (!(high > low)) return steps;
+  return Math.min(steps, Math.max(0, Math.round((steps * (value - low)) / (high - low))));
 }

@@ -2,11 +2,12 @@
 // every map tile with its title, legends with real ranges, and the hover readout at two known pixels, one
 // on a large road area and one inside the anomaly, both found from the label file.
 import * as assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { FrameLocator, Page } from 'playwright-core';
-import { contextMenu, env, explorerRow, feature, findWebview, logErrorsSince, logMark, screenshot, waitForLog, workbench } from './workbench';
+import { formatValue } from '../../../webview/lib/viewerModel';
+import { contextMenu, env, explorerRow, feature, findWebview, logErrorsSince, logMark, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
 
 const ROAD = 7;
 const ANOMALY = 13;
@@ -120,5 +121,29 @@ describe('heatmap viewer', () => {
     }
     await viewer.locator('#readout-classes', { hasText: /%/ }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'ui-03-viewer-hover');
+  });
+
+  feature('after an evaluation the threshold starts at its validation threshold', async () => {
+    const { page } = await workbench();
+    let mark = logMark();
+    await runFromPalette(page, 'HEAT: Evaluate Test Set');
+    await waitForLog(page, mark, /Evaluate Test Set: (finished|cancelled)/, 300_000);
+    assert.deepEqual(logErrorsSince(mark), []);
+    // The newest evaluation folder under .heat-lens/ contains the report with the thresholds chosen on validation.
+    const runs = path.join(env.workspace, '.heat-lens');
+    const newest = readdirSync(runs).filter((d) => d.startsWith('eval')).map((d) => path.join(runs, d))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    const report = JSON.parse(readFileSync(path.join(newest, 'report.json'), 'utf8')) as { methods: { metrics: { method: string; threshold?: { value: number; source: string } } }[] };
+    const heat = report.methods.find((m) => m.metrics.method === 'HEAT')?.metrics.threshold;
+    assert.equal(heat?.source, 'validation', `report ${newest} has no validation threshold for HEAT`);
+
+    mark = logMark();
+    await contextMenu(page, await explorerRow(page, `test/images/${target.name}`), 'Score Image');
+    await waitForLog(page, mark, new RegExp(`Scored .*${target.name.replace('.', '\\.')}`), 120_000);
+    viewer = await findWebview(page, '[data-map="energy"]');
+    // The overlay starts on normalized HEAT, whose evaluation method is "HEAT".
+    await viewer.locator('#threshold-value', { hasText: formatValue(heat!.value) }).waitFor({ timeout: 30_000 });
+    assert.ok(await viewer.locator('#threshold-validation').isVisible(), 'the validation threshold button is hidden');
+    await screenshot(page, 'ui-03-viewer-validation-threshold');
   });
 });
