@@ -3,9 +3,10 @@
  * conventions, provenance and the guide's success criteria), report.csv (one row per method) and SVG plots
  * under plots/. Every file is written atomically.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { MethodMetrics, MetricValue } from '../api';
-import { writeFileAtomic } from '../fsutil';
+import { writeDirAtomic, writeFileAtomic } from '../fsutil';
 import type { MethodEvaluation, PixelCounts } from './metrics';
 import { renderPrCurves, renderRocCurves, renderScoreHistogram } from './plots';
 
@@ -314,7 +315,11 @@ export function methodSlug(method: string): string {
   return method.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'method';
 }
 
-/** Writes report.json, report.md, report.csv and plots/*.svg under `outDir`, each file atomically. */
+/**
+ * Writes report.json, report.md, report.csv and plots/*.svg under `outDir`, each file atomically. The plots
+ * folder is replaced as a whole, so a histogram of a method that an earlier report had and this one lacks does
+ * not stay beside the new plots.
+ */
 export async function writeReport(outDir: string, input: ReportInput): Promise<ReportFiles> {
   const plots: { file: string; svg: string }[] = [
     { file: 'plots/pr-curves.svg', svg: renderPrCurves(input.methods) },
@@ -328,7 +333,9 @@ export async function writeReport(outDir: string, input: ReportInput): Promise<R
     used.add(slug);
     plots.push({ file: `plots/histogram-${slug}.svg`, svg: renderScoreHistogram(m.metrics.method, m.histogram) });
   }
-  for (const plot of plots) await writeFileAtomic(path.join(outDir, plot.file), `${plot.svg}\n`);
+  await writeDirAtomic(path.join(outDir, 'plots'), async (dir) => {
+    for (const plot of plots) await fs.writeFile(path.join(dir, path.basename(plot.file)), `${plot.svg}\n`);
+  });
 
   const files: ReportFiles = {
     json: path.join(outDir, 'report.json'),

@@ -15,7 +15,7 @@ import { labelMappingFromConfig, listSplit, loadLabel, type LabelMapping, type S
 import { MetricAccumulator, validationThreshold, type GivenThreshold, type MethodEvaluation } from '../eval/metrics';
 import { writeNpy } from '../eval/npy';
 import { writeReport, type ReportFiles } from '../eval/report';
-import { checkOutputPath } from '../fsutil';
+import { checkOutputPath, writeDirAtomic } from '../fsutil';
 import { noProgress, silentLogger, type Logger, type Progress } from '../log';
 import type { ClassStatistics } from '../stats/types';
 import { resizeBilinear } from './resize';
@@ -121,8 +121,18 @@ export async function evaluate(config: HeatConfig, options: EvalOptions = {}): P
       log.warn('No validation split is configured (heat.data.val.images), so no threshold is chosen; the test split is never used for that.');
     }
 
-    const scoresDir = options.saveScores && options.outDir ? path.join(options.outDir, 'scores') : undefined;
-    const evaluations = await scoreSplit(config, session, methods, testSamples, mapping, { ...options, log, progress }, 'Evaluating', scoresDir, thresholds);
+    // Saved scores go to a temporary folder that becomes scores/ only when the split is done, so a cancelled or
+    // failed evaluation leaves no partial set beside an earlier report.
+    const scoreTest = (scoresDir: string | undefined) => scoreSplit(config, session, methods, testSamples, mapping, { ...options, log, progress }, 'Evaluating', scoresDir, thresholds);
+    let evaluations: MethodEvaluation[] = [];
+    if (options.saveScores && options.outDir) {
+      await writeDirAtomic(path.join(options.outDir, 'scores'), async (dir) => {
+        evaluations = await scoreTest(dir);
+        throwIfCancelled(options.signal, 'Evaluation');
+      });
+    } else {
+      evaluations = await scoreTest(undefined);
+    }
     const thresholdSource = valSamples.length > 0 ? 'validation' : 'none';
     const durationSeconds = (Date.now() - started) / 1000;
 
