@@ -213,6 +213,18 @@ describe('sweep: one pass on the sample workspace', function () {
     assert.match(await fs.readFile(path.join(outDir, 'results.csv'), 'utf8'), /^rank,label,temperature/);
   });
 
+  it('cancel during images keeps earlier files', async () => {
+    const outDir = path.join(dir, 'rerun');
+    const grid = { temperature: [0.5, 1] };
+    await runSweep(config, grid, { outDir });
+    const before = await fs.readFile(path.join(outDir, 'results.json'), 'utf8');
+    const controller = new AbortController();
+    // Progress comes before each image; every configuration advances per image, so none has finished at image 2.
+    const progress = { report: (done: number) => { if (done === 2) controller.abort(); } };
+    await assert.rejects(runSweep(config, grid, { outDir, signal: controller.signal, progress }), CancelledError);
+    assert.equal(await fs.readFile(path.join(outDir, 'results.json'), 'utf8'), before, 'the earlier results were overwritten');
+  });
+
   it('components ablation: seven subsets, one pass', async () => {
     const result = await runAblation(config, 'components');
     assert.equal(result.rows.length, 7);

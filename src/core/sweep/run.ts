@@ -293,13 +293,16 @@ export async function runConfigurations(config: HeatConfig, requested: SweepConf
     await save();
     return result;
   } catch (error) {
-    // The finished rows are kept on any failure; a cancellation is also marked and logged.
-    if (result.rows.length > 0 || error instanceof CancelledError) {
-      result.cancelled = error instanceof CancelledError;
-      await save();
-    }
+    // The finished rows are kept on any failure, and a cancellation is marked. Every configuration advances one
+    // image at a time, so a run stopped during the image pass has no finished row: then nothing is written, and
+    // the files of an earlier run in the same folder stay as they were.
+    result.cancelled = error instanceof CancelledError;
+    if (result.rows.length > 0) await save();
     if (error instanceof CancelledError) {
-      log.warn(`${result.title} cancelled after ${result.rows.length} of ${configurations.length} configurations${options.outDir ? `; the finished ones are in ${options.outDir}` : ''}.`);
+      const where = !options.outDir ? '' : result.rows.length > 0
+        ? `; the finished ones are in ${options.outDir}`
+        : `; nothing was written to ${options.outDir}`;
+      log.warn(`${result.title} cancelled after ${result.rows.length} of ${configurations.length} configurations${where}.`);
     }
     throw error;
   } finally {
