@@ -153,6 +153,17 @@ describe('checklist phase 2: statistics', () => {
     assert.equal(result.fix?.command, 'heat.computeStatistics');
   });
 
+  it('statistics file: changed settings warn', () => {
+    const loaded = stats([3]);
+    const state = { path: '/s.safetensors', stats: loaded, fileBytes: 100, checkedAgainstModel: true };
+    assert.equal(judgeStatisticsFile(state).status, 'pass');
+    const changed = judgeStatisticsFile(state, [{ key: 'heat.statistics.regularization', text: 'heat.statistics.regularization is 1 but the file was computed with 0.0001' }]);
+    assert.equal(changed.status, 'warn');
+    assert.match(changed.evidence, /The settings changed since: heat\.statistics\.regularization is 1 but the file was computed with 0\.0001\./);
+    assert.deepEqual(changed.settings, ['heat.statistics.path', 'heat.statistics.regularization']);
+    assert.equal(changed.fix?.command, 'heat.computeStatistics');
+  });
+
   it('layer and dimension: another D in the file fails', () => {
     const probe = { featureTensor: 'relu', dim: 64, height: 16, width: 32, logitsHeight: 128, logitsWidth: 256 };
     assert.equal(judgeLayerDimension(probe, { featureTensor: 'relu', dim: 64 }, 'layer3').status, 'pass');

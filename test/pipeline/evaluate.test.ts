@@ -8,7 +8,7 @@ import { evaluate } from '../../src/core/pipeline/evaluate';
 
 const SAMPLE = path.resolve(__dirname, '..', '..', 'samples', 'street');
 
-/** The sample without statistics, on three test images and no validation split, so a run takes a second. */
+/** Builds the sample configuration without statistics, on three test images and no validation split (a run takes a second). */
 function sampleConfig(): ReturnType<typeof makeConfig> {
   return makeConfig({
     'heat.model.path': path.join(SAMPLE, 'model.onnx'),

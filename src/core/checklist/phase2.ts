@@ -7,6 +7,7 @@ import { readStatistics } from '../stats/file';
 import type { CovarianceReport } from '../stats/finalize';
 import { symmetricEigen } from '../stats/linalg';
 import type { ClassStatistics } from '../stats/types';
+import { statisticsSettingDifferences, type SettingDifference } from '../stats/settings';
 import type { StatisticsState } from './measure';
 import { bytes, fail, num, pass, skip, warn, type CheckDefinition, type CheckOutcome } from './types';
 
@@ -118,13 +119,18 @@ export function judgeCovariance(stats: ClassStatistics, covariance: string, repo
 }
 
 /** Judges the statistics file: present, readable and matching the current model, layer, D and classes. */
-export function judgeStatisticsFile(state: StatisticsState): CheckOutcome {
+export function judgeStatisticsFile(state: StatisticsState, settingDifferences: readonly SettingDifference[] = []): CheckOutcome {
   if (!state.stats) {
     return fail(`${state.error ?? 'The statistics file could not be read'}.`.replace(/\.\.$/, '.'), { fix: RECOMPUTE, settings: ['heat.statistics.path'] });
   }
   const meta = state.stats.metadata;
   const checked = state.checkedAgainstModel ? 'matches the current model SHA-256, feature tensor, D and class count' : 'was read but could not be checked against the model';
   const evidence = `${state.path} (${bytes(state.fileBytes ?? 0)}) loads and ${checked}; ${meta.imageCount} images, labels from ${meta.labelSource}, C = ${state.stats.classCount}, D = ${state.stats.dim}, created ${meta.createdAt}.`;
+  if (settingDifferences.length > 0) {
+    const changed = settingDifferences.map((d) => d.text).join('; ');
+    return warn(`${evidence} The settings changed since: ${changed}. Such settings apply only when the statistics are computed.`,
+      { fix: RECOMPUTE, settings: ['heat.statistics.path', ...settingDifferences.map((d) => d.key)] });
+  }
   return state.checkedAgainstModel ? pass(evidence) : warn(evidence, { fix: RECOMPUTE });
 }
 
@@ -199,7 +205,7 @@ export const PHASE2_CHECKS: CheckDefinition[] = [
       if (!state.stats && !components.includes('mahalanobis')) {
         return skip(`heat.score.components combines ${components.length} components (${components.join(', ')}) without Mahalanobis, so HEAT needs no statistics file.`);
       }
-      return judgeStatisticsFile(state);
+      return judgeStatisticsFile(state, state.stats ? statisticsSettingDifferences(m.config, state.stats.metadata) : []);
     },
   },
   {

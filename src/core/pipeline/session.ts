@@ -18,6 +18,7 @@ import {
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
+import { staleStatisticsWarning, statisticsSettingDifferences } from '../stats/settings';
 import { checkFiniteEnergy } from './finite';
 import { baseConfiguration } from '../sweep/grid';
 import { standardizationFromValidation } from './calibrate';
@@ -126,6 +127,11 @@ export class HeatSession {
       const featureLayout: Layout = detectTensorLayout(featureShape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`).layout;
       const dim = Number(featureLayout === 'NCHW' ? featureShape[1] : featureShape[3]);
       statistics = await loadStatistics(statisticsPath, { modelSha256: model.sha256, featureTensor, dim, classCount });
+      const stale = staleStatisticsWarning(statisticsPath, statisticsSettingDifferences(config, statistics.metadata));
+      if (stale) {
+        log.warn(stale);
+        notes.push(stale);
+      }
       bindings[FEATURES_INPUT] = { tensor: featureTensor, layout: featureLayout };
     }
 

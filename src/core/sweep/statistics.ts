@@ -14,6 +14,7 @@ import { HeatError, throwIfCancelled } from '../errors';
 import { noProgress, silentLogger, type Logger, type Progress } from '../log';
 import { computeStatisticsForLayers, type LayerStatisticsRequest } from '../stats/compute';
 import { loadStatistics } from '../stats/file';
+import { statisticsSettingDifferences } from '../stats/settings';
 import type { ClassStatistics } from '../stats/types';
 import type { StatisticsRequest, StatisticsSource } from './session';
 
@@ -90,6 +91,11 @@ async function loadLayer(config: HeatConfig, request: StatisticsRequest, records
       const stats = await loadStatistics(file, expected);
       if (needsClasswise && !stats.classPrecisions) {
         log.warn(`Statistics file ${file} has no class-wise covariances, which the sweep uses for layer ${layer}.`);
+        continue;
+      }
+      const differences = statisticsSettingDifferences(config, stats.metadata);
+      if (differences.length > 0) {
+        log.warn(`Statistics file ${file} was computed with other settings (${differences.map((d) => d.text).join('; ')}), so it is not used for layer ${layer}.`);
         continue;
       }
       records.push({ layer, featureTensor: expected.featureTensor, file, source: 'loaded' });
