@@ -1,9 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { makeConfig } from '../../src/core/config';
+import { makeConfig, withOverrides } from '../../src/core/config';
 import { CancelledError } from '../../src/core/errors';
+import { memoryLogger } from '../../src/core/log';
 import { evaluate } from '../../src/core/pipeline/evaluate';
 
 const SAMPLE = path.resolve(__dirname, '..', '..', 'samples', 'street');
@@ -51,5 +52,17 @@ describe('evaluate output folder', () => {
     const plots = readdirSync(path.join(out, 'plots')).sort();
     assert.ok(!plots.includes('histogram-mahalanobis.svg'), `plots: ${plots.join(', ')}`);
     assert.deepEqual(plots, (result.files?.plots ?? []).map((f) => path.basename(f)).sort());
+  });
+
+  it('val split: no false warning', async () => {
+    const config = withOverrides(sampleConfig(), {
+      'heat.data.val.images': path.join(SAMPLE, 'val/images/val_00[0-2].png'), 'heat.data.val.labels': path.join(SAMPLE, 'val/labels/{stem}.png'),
+    });
+    const log = memoryLogger();
+    const out = path.join(dir, 'val');
+    await evaluate(config, { outDir: out, split: 'val', log });
+    assert.deepEqual(log.lines.filter((l) => /No validation split is configured/.test(l)), []);
+    assert.ok(log.lines.some((l) => /validation split is the split evaluated/.test(l)), log.lines.join('\n'));
+    assert.match(readFileSync(path.join(out, 'report.md'), 'utf8'), /The validation split is the split evaluated here, so no threshold is reported/);
   });
 });

@@ -148,7 +148,9 @@ function reportNotes(input: ReportInput): string[] {
   }
   notes.push(input.provenance.subsampling ? `Subsampling: ${input.provenance.subsampling}.` : 'No subsampling: every labelled pixel of the split counts.');
   if (input.provenance.thresholdSource === 'none') {
-    notes.push('No validation split is configured, so no threshold is reported: a threshold chosen on the test split would flatter the result.');
+    notes.push(input.provenance.split === 'val'
+      ? 'The validation split is the split evaluated here, so no threshold is reported: a threshold chosen on the split it is applied to would flatter the result.'
+      : 'No validation split is configured, so no threshold is reported: a threshold chosen on the test split would flatter the result.');
   }
   return notes;
 }

@@ -117,6 +117,8 @@ export async function evaluate(config: HeatConfig, options: EvalOptions = {}): P
       log.info(`Choosing F1-optimal thresholds on the validation split (${valSamples.length} images).`);
       const validation = await scoreSplit(config, session, methods, valSamples, mapping, { ...options, log, progress }, 'Validation', undefined);
       thresholds = validation.map(validationThreshold);
+    } else if (split === 'val') {
+      log.info('The validation split is the split evaluated, so no threshold is chosen: it would be chosen on the pixels it is applied to.');
     } else {
       log.warn('No validation split is configured (heat.data.val.images), so no threshold is chosen; the test split is never used for that.');
     }
