@@ -20,8 +20,20 @@ describe('model/layout', () => {
   });
 
   it('setting overrides detection', () => {
-    assert.deepEqual(detectInputLayout([1, 3, 360, 640], 'NHWC').layout, 'NHWC');
+    assert.deepEqual(detectInputLayout([1, 3, 360, 3], 'NHWC').layout, 'NHWC');
     assert.deepEqual(detectTensorLayout([1, 21, 33, 33], {}, 'NHWC').toNchw, true);
+  });
+
+  it('setting the shape rules out is rejected', () => {
+    assert.throws(() => detectInputLayout([1, 3, 360, 640], 'NHWC'),
+      /^HeatError: heat\.model\.inputLayout is "NHWC", but the model input has shape \[1, 3, 360, 640\], whose axis 1 has the 3 colour channels, so it is NCHW\./);
+    assert.throws(() => detectTensorLayout([1, 13, 128, 256], { inputSize: [128, 256] }, 'NHWC', 'logits tensor', 'heat.model.logitsLayout'),
+      /heat\.model\.logitsLayout is "NHWC", but the logits tensor has shape \[1, 13, 128, 256\]: its axes 2, 3 have the input's aspect ratio \(128 × 256\), so it is NCHW\./);
+    assert.throws(() => detectTensorLayout([1, 257, 257, 21], { channels: 21 }, 'NCHW', 'logits tensor', 'heat.model.logitsLayout'),
+      /its axis 3 has the 21 channels, so it is NHWC/);
+    // Without the setting key (callers that only detect) and without evidence, the setting stands.
+    assert.equal(detectTensorLayout([1, 13, 128, 256], { inputSize: [128, 256] }, 'NHWC').layout, 'NHWC');
+    assert.equal(detectTensorLayout([1, 64, 64, 64], { inputSize: [64, 64] }, 'NHWC', 'logits tensor', 'heat.model.logitsLayout').layout, 'NHWC');
   });
 
   it('logits layout from the class count', () => {
@@ -65,7 +77,7 @@ describe('model/layout', () => {
 
   it('decideLayouts honours the layout settings', () => {
     const config = makeConfig({ 'heat.model.logitsLayout': 'NCHW', 'heat.model.featureLayout': 'NHWC' }, '/tmp');
-    const layouts = decideLayouts(config, { input: tensor('x', [1, 3, 64, 64]), logits: tensor('y', [1, 64, 64, 5]), features: tensor('f', [1, 8, 8, 32]) });
+    const layouts = decideLayouts(config, { input: tensor('x', [1, 3, 64, 64]), logits: tensor('y', [1, 64, 64, 64]), features: tensor('f', [1, 8, 8, 32]) });
     assert.deepEqual([layouts.logits.layout, layouts.features?.layout], ['NCHW', 'NHWC']);
   });
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { makeConfig } from '../../src/core/config';
-import { CancelledError } from '../../src/core/errors';
+import { CancelledError, HeatError } from '../../src/core/errors';
 import { ElemType, encodeModel, GraphBuilder } from '../../src/core/heat/graph';
 import { memoryLogger } from '../../src/core/log';
 import { scoreImages } from '../../src/core/pipeline/score';
@@ -238,5 +238,27 @@ describe('heat-lens CLI', () => {
     assert.equal(stats.status, 1, stats.stderr);
     assert.match(stats.stderr, /The output file .* is an existing folder/);
     assert.deepEqual(readdirSync(dir), ['afile'], 'no temporary file left');
+  });
+
+  it('run failure names the image and layouts', async () => {
+    // Logits are the input reshaped to rows of 8: the probe's 256 × 256 input works, a 7 × 9 input cannot.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-run-error-'));
+    const g = new GraphBuilder('');
+    const x = g.input('image', ElemType.FLOAT, [1, 3, 'H', 'W']);
+    g.output(g.alias(g.node('Reshape', [x, g.ints([1, 3, -1, 8])], {}, 'rows'), 'logits'), ElemType.FLOAT, [1, 3, 'R', 8]);
+    const file = path.join(dir, 'rows-of-8.onnx');
+    writeFileSync(file, encodeModel(g.toModel()));
+    const image = await writeImage(path.join(dir, 'grey.png'), 3);
+    const session = await HeatSession.open(makeConfig({ 'heat.model.path': file, 'heat.model.inputSize': [7, 9] }, dir));
+    try {
+      await assert.rejects(session.runImage(image), (e: Error) => {
+        assert.match(e.message, /^onnxruntime failed to run the model on .*grey\.png: .*Reshape/);
+        assert.doesNotMatch(e.message, /\u001b\[/);
+        assert.match((e as HeatError).fix ?? '', /heat\.model\.logitsLayout/);
+        return true;
+      });
+    } finally {
+      await session.release();
+    }
   });
 });

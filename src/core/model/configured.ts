@@ -8,7 +8,8 @@ import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
 import { loadModel, type LoadedModel } from './load';
 import { resolveLogits } from './layer';
-import { graphTensors } from './tensors';
+import { detectInputLayout } from './layout';
+import { graphTensors, PROBE_SIDE } from './tensors';
 
 export interface ConfiguredModel {
   model: LoadedModel;
@@ -56,12 +57,13 @@ export function measuredFloatShape(tensors: readonly TensorInfo[], name: string,
   return info.shape;
 }
 
-/** Returns the static [height, width] of a rank-4 image input, or undefined when either is dynamic. */
+/**
+ * Returns the [height, width] of a rank-4 image input in the probe run that measured the tensor shapes: a
+ * dynamic axis is PROBE_SIDE there (probeFeeds). Undefined when the input is not rank 4.
+ */
 export function inputSpatialSize(input: TensorInfo | undefined): [number, number] | undefined {
   const shape = input?.shape;
   if (!shape || shape.length !== 4) return undefined;
-  const dims = shape.map((d) => (typeof d === 'number' ? d : NaN));
-  const nchw = dims[1] === 1 || dims[1] === 3;
-  const [h, w] = nchw ? [dims[2], dims[3]] : [dims[1], dims[2]];
-  return Number.isFinite(h) && Number.isFinite(w) ? [h, w] : undefined;
+  const dims = shape.map((d) => (typeof d === 'number' && d > 0 ? d : PROBE_SIDE));
+  return detectInputLayout(shape).layout === 'NCHW' ? [dims[2], dims[3]] : [dims[1], dims[2]];
 }

@@ -36,11 +36,20 @@ function requireRank4(dims: Dims, what: string): void {
 
 /** Model input layout: NCHW when axis 1 has 1 or 3 channels, NHWC when axis 3 has them. A setting other than "auto" wins. */
 export function detectInputLayout(dims: Dims, setting: LayoutSetting = 'auto'): LayoutDecision {
-  if (setting !== 'auto') return decided(setting, 'set by heat.model.inputLayout');
-  requireRank4(dims, 'model input');
   const c1 = fixed(dims[1]);
   const c3 = fixed(dims[3]);
   const isChannels = (d: number | undefined) => d === 1 || d === 3;
+  if (setting !== 'auto') {
+    // A setting wins unless the shape rules it out: its channel axis lacks 1 or 3 channels and the other axis has them.
+    const [mine, other] = setting === 'NCHW' ? [c1, c3] : [c3, c1];
+    if (dims.length === 4 && !isChannels(mine) && isChannels(other)) {
+      const flipped: Layout = setting === 'NCHW' ? 'NHWC' : 'NCHW';
+      throw new HeatError(`heat.model.inputLayout is "${setting}", but the model input has shape [${dims.join(', ')}], whose axis ${setting === 'NCHW' ? 3 : 1} has the ${other} colour channels, so it is ${flipped}.`,
+        `Set heat.model.inputLayout to "${flipped}" or "auto".`, 'heat.model.inputLayout');
+    }
+    return decided(setting, 'set by heat.model.inputLayout');
+  }
+  requireRank4(dims, 'model input');
   if (isChannels(c1) && !isChannels(c3)) return decided('NCHW', `axis 1 has ${c1} channels`);
   if (isChannels(c3) && !isChannels(c1)) return decided('NHWC', `axis 3 has ${c3} channels`);
   return decided('NCHW', `shape [${dims.join(', ')}] is ambiguous; NCHW assumed (set heat.model.inputLayout to override)`);
@@ -59,8 +68,11 @@ export interface TensorLayoutHints {
  * Evidence, in order: a setting, then a known channel count on exactly one of the two axes, then the spatial
  * pair whose aspect ratio matches the input's. Otherwise the axis that differs more from axis 2 is the channel axis.
  */
-export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, setting: LayoutSetting = 'auto', what = 'tensor'): LayoutDecision {
-  if (setting !== 'auto') return decided(setting, 'set by configuration');
+export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, setting: LayoutSetting = 'auto', what = 'tensor', settingKey?: string): LayoutDecision {
+  if (setting !== 'auto') {
+    if (settingKey) checkLayoutSetting(dims, hints, setting, what, settingKey);
+    return decided(setting, 'set by configuration');
+  }
   requireRank4(dims, what);
   const [d1, d2, d3] = [fixed(dims[1]), fixed(dims[2]), fixed(dims[3])];
 
@@ -85,6 +97,35 @@ export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, se
   const spread3 = Math.abs(Math.log(d3 / d2));
   if (spread3 > spread1) return decided('NHWC', `axis 3 (${d3}) differs most from the spatial axis 2 (${d2})`);
   return decided('NCHW', spread1 > spread3 ? `axis 1 (${d1}) differs most from the spatial axis 2 (${d2})` : `shape [${dims.join(', ')}] is ambiguous; NCHW assumed`);
+}
+
+/**
+ * Throws when the shape rules out a layout set in the configuration: the other layout's channel axis has the
+ * known channel count and this one's does not, or the other layout's spatial axes match the input's aspect ratio
+ * (within 5 %) while this one's are off by more than a factor of 2. A wrong layout would otherwise surface as an
+ * onnxruntime shape error inside the HEAT head.
+ */
+function checkLayoutSetting(dims: Dims, hints: TensorLayoutHints, setting: Layout, what: string, settingKey: string): void {
+  if (dims.length !== 4) return;
+  const [d1, d2, d3] = [fixed(dims[1]), fixed(dims[2]), fixed(dims[3])];
+  const flipped: Layout = setting === 'NCHW' ? 'NHWC' : 'NCHW';
+  const [mine, other] = setting === 'NCHW' ? [d1, d3] : [d3, d1];
+  const reject = (evidence: string) => {
+    throw new HeatError(`${settingKey} is "${setting}", but the ${what} has shape [${dims.join(', ')}]: ${evidence}, so it is ${flipped}.`,
+      `Set ${settingKey} to "${flipped}" or "auto".`, settingKey);
+  };
+  if (hints.channels !== undefined && other === hints.channels && mine !== hints.channels) {
+    reject(`its axis ${setting === 'NCHW' ? 3 : 1} has the ${hints.channels} channels`);
+  }
+  if (hints.inputSize && d1 !== undefined && d2 !== undefined && d3 !== undefined) {
+    const target = Math.log(hints.inputSize[0] / hints.inputSize[1]);
+    const nchwMiss = Math.abs(Math.log(d2 / d3) - target);
+    const nhwcMiss = Math.abs(Math.log(d1 / d2) - target);
+    const [mineMiss, otherMiss] = setting === 'NCHW' ? [nchwMiss, nhwcMiss] : [nhwcMiss, nchwMiss];
+    if (otherMiss < 0.05 && mineMiss > Math.log(2)) {
+      reject(`its axes ${setting === 'NCHW' ? '1, 2' : '2, 3'} have the input's aspect ratio (${hints.inputSize[0]} × ${hints.inputSize[1]})`);
+    }
+  }
 }
 
 /** Layout decisions for the three tensors the pipeline touches. */
@@ -113,9 +154,9 @@ export function decideLayouts(config: HeatConfig, tensors: { input: TensorInfo; 
   const [h, w] = [inputShape[hAxis], inputShape[wAxis]];
   const inputSize = typeof h === 'number' && typeof w === 'number' && h > 0 && w > 0 ? ([h, w] as [number, number]) : undefined;
 
-  const logits = detectTensorLayout(knownShape(tensors.logits, 'logits tensor'), { channels: classCount, inputSize }, get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits tensor');
+  const logits = detectTensorLayout(knownShape(tensors.logits, 'logits tensor'), { channels: classCount, inputSize }, get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits tensor', 'heat.model.logitsLayout');
   const features = tensors.features
-    ? detectTensorLayout(knownShape(tensors.features, 'feature tensor'), { inputSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor')
+    ? detectTensorLayout(knownShape(tensors.features, 'feature tensor'), { inputSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor', 'heat.model.featureLayout')
     : undefined;
   return { input, logits, features };
 }

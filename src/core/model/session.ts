@@ -81,8 +81,9 @@ function sessionOptions(provider: ProviderName, tuning: SessionTuning): ort.Infe
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    // Warnings such as "some nodes were not assigned to the preferred execution providers" are expected and noisy.
-    logSeverityLevel: 3,
+    // Warnings such as "some nodes were not assigned to the preferred execution providers" are expected and noisy,
+    // and a failed run's error reaches the caller as an exception with the same text, so only fatal errors are logged.
+    logSeverityLevel: 4,
     // NOTE: the default (no spinning) was measured on 2 cores only; with many cores a single run may gain more from spinning.
     extra: { session: { intra_op: { allow_spinning: tuning.spinning === true ? '1' : '0' } } },
   };

@@ -113,7 +113,7 @@ export class HeatSession {
     const probeSize = inputSpatialSize(inspection.inputs[0]);
     const logitsShape = shapeOf(logitsTensor, 'heat.model.logitsTensor');
     const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
-      get<LayoutSetting>(config, 'heat.model.logitsLayout'), `logits tensor "${logitsTensor}"`).layout;
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), `logits tensor "${logitsTensor}"`, 'heat.model.logitsLayout').layout;
     const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
     if (classNames.length > 0 && classNames.length !== classCount) {
       throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits tensor "${logitsTensor}" has ${classCount}.`,
@@ -124,7 +124,7 @@ export class HeatSession {
     const bindings: Record<string, HeadBinding> = { [LOGITS_INPUT]: { tensor: logitsTensor, layout: logitsLayout } };
     if (featureTensor) {
       const featureShape = shapeOf(featureTensor, 'heat.model.featureLayer');
-      const featureLayout: Layout = detectTensorLayout(featureShape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`).layout;
+      const featureLayout: Layout = detectTensorLayout(featureShape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`, 'heat.model.featureLayout').layout;
       const dim = Number(featureLayout === 'NCHW' ? featureShape[1] : featureShape[3]);
       statistics = await loadStatistics(statisticsPath, { modelSha256: model.sha256, featureTensor, dim, classCount });
       const stale = staleStatisticsWarning(statisticsPath, statisticsSettingDifferences(config, statistics.metadata));
@@ -164,7 +164,9 @@ export class HeatSession {
     const t1 = performance.now();
     const prepared = await preprocess(image, this.preprocessing, this.input);
     const t2 = performance.now();
-    const out = await this.pipeline.run({ [this.input.name]: prepared.tensor });
+    const out = await this.pipeline.run({ [this.input.name]: prepared.tensor }).catch((error: unknown) => {
+      throw runError(error, file);
+    });
     const t3 = performance.now();
 
     const maps = new Map<string, Float32Array>();
@@ -212,3 +214,15 @@ function toInt32(tensor: ort.Tensor): Int32Array {
   return out;
 }
 
+/**
+ * Wraps an onnxruntime run failure in a HeatError naming the image. A shape error there most often comes from a
+ * layout or input size the configuration sets wrongly, which the checks before the run cannot always see.
+ */
+function runError(error: unknown, image: string): unknown {
+  if (error instanceof HeatError || !(error instanceof Error)) return error;
+  // onnxruntime's messages can carry terminal colour codes.
+  const message = error.message.replace(/\u001b\[[0-9;]*m/g, '').trim();
+  return new HeatError(`onnxruntime failed to run the model on ${image}: ${message}`,
+    'A shape error here usually means a wrong heat.model.inputLayout, heat.model.logitsLayout, heat.model.featureLayout or heat.model.inputSize: set the layouts to "auto" and check the input size with "heat-lens inspect MODEL".',
+    image);
+}

@@ -113,11 +113,11 @@ export class StatisticsModel {
     const inputSize: [number, number] = [prepared.height, prepared.width];
     const layers = this.featureTensors.map((name, i): FeatureGrid => {
       const tensor = out[name];
-      const layout = this.featureLayouts[i] ??= detectTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, 'feature tensor').layout;
+      const layout = this.featureLayouts[i] ??= detectTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, 'feature tensor', 'heat.model.featureLayout').layout;
       const features = grid(tensor, layout, name, image.source);
       return { data: features.data, channels: features.channels, height: features.height, width: features.width, layout };
     });
-    this.logitsLayout ??= detectTensorLayout(logitsTensor.dims, { channels: this.expectedClasses, inputSize }, this.layoutSettings.logits, 'logits').layout;
+    this.logitsLayout ??= detectTensorLayout(logitsTensor.dims, { channels: this.expectedClasses, inputSize }, this.layoutSettings.logits, 'logits', 'heat.model.logitsLayout').layout;
     const logits = grid(logitsTensor, this.logitsLayout, this.logitsTensor, image.source);
     return {
       features: layers[0],

@@ -110,7 +110,7 @@ export class SweepSession {
     const classNames = get<string[]>(config, 'heat.model.classNames');
     const logitsShape = shapeOf(logitsTensor);
     const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
-      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits').layout;
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits', 'heat.model.logitsLayout').layout;
     const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
 
     // Every layer's statistics are requested together, so the missing ones are computed in one training pass.
@@ -120,7 +120,7 @@ export class SweepSession {
       const featureTensor = featureTensors.get(group.layer);
       if (!featureTensor) continue;
       const shape = shapeOf(featureTensor);
-      const layout: Layout = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor').layout;
+      const layout: Layout = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor', 'heat.model.featureLayout').layout;
       featureLayouts.set(group.layer, layout);
       const dim = Number(layout === 'NCHW' ? shape[1] : shape[3]);
       const known = requests.get(group.layer);
