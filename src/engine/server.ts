@@ -73,10 +73,12 @@ export class EngineServer {
     try {
       const handler = this.handlers[job.kind] as JobHandler<JobKind>;
       const result = await handler(config, job as never, context);
-      if (controller.signal.aborted) throw cancelled(job.kind);
+      // A job that finished although a cancel arrived has written its whole output, so its result is sent.
       this.send({ type: 'result', id, result });
     } catch (error) {
-      const wire = toWireError(controller.signal.aborted ? cancelled(job.kind) : error);
+      // The core's own CancelledError says what was kept (finished folders, finished configurations).
+      const stopped = controller.signal.aborted && !(error instanceof Error && error.name === 'CancelledError') ? cancelled(job.kind) : error;
+      const wire = toWireError(stopped);
       this.send({ type: 'error', id, error: wire });
     } finally {
       this.running.delete(id);

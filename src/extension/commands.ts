@@ -157,8 +157,13 @@ async function streamRows(
   const panel = SweepPanel.show(session, title, keys);
   const rows: SweepRow[] = [];
   const result = await start((row) => { rows.push(row); panel.addRow(row); });
+  if (result === undefined && rows.length === 0) {
+    // Cancelled or failed before any configuration finished: an empty table would only stay behind as a stale tab.
+    panel.dispose();
+    return;
+  }
+  if (result) panel.setStatisticsFiles(result.statistics);
   panel.finish(result === undefined ? 'Stopped before the end (cancelled or failed; see the log).' : undefined, result && { split: result.split, images: result.images });
-  if (result === undefined && rows.length === 0) return;
   const best = bestRow(rows);
   if (result) session.log.info(`${title}: ${result.rows.length} of ${result.configurationCount} configurations on ${result.images} ${result.split} images with ${result.forwardPasses} forward passes.`);
   if (best) session.log.info(`${title}: best pooled AUPR ${fmt(best.metrics.pooled.aupr.value)} with ${JSON.stringify(best.config)}.`);
@@ -259,14 +264,13 @@ async function openRun(session: HeatSession, run?: RunRecord): Promise<void> {
 }
 
 async function applySetting(session: HeatSession, key: string, value: unknown): Promise<void> {
+  // Warnings and failures measured with the old value would stay in the Problems panel until the next run. So they
+  // are cleared (the settings listener in extension.ts clears them too) and the user is offered a rerun of their phases.
+  const stale = session.checks.filter((c) => (c.status === 'warn' || c.status === 'fail') && c.settings.includes(key));
   await writeSetting(key, value);
   session.log.info(`Set ${key} to ${JSON.stringify(value)}.`);
-  // Warnings and failures measured with the old value would stay in the Problems panel until the next run. So they
-  // become skipped ("not rechecked"), which shows no diagnostic, and the user is offered a rerun of their phases.
-  const stale = session.checks.filter((c) => (c.status === 'warn' || c.status === 'fail') && c.settings.includes(key));
   if (stale.length === 0) return;
-  const note = `Not rechecked since ${key} was set to ${JSON.stringify(value)}; run the phase again.`;
-  session.setChecks(session.checks.map((c) => (stale.includes(c) ? { ...c, status: 'skip' as const, evidence: `${note} Before: ${c.evidence}`, fix: undefined } : c)));
+  session.clearChecksFor([key], `Not rechecked since ${key} was set to ${JSON.stringify(value)}; run the phase again.`);
   const phases = [...new Set(stale.map((c) => c.phase))].sort((a, b) => a - b);
   // Not awaited: the command returns once the setting is written, whether or not the user picks a button.
   void vscode.window.showInformationMessage(

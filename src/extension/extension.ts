@@ -28,9 +28,12 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.registerTreeDataProvider('heat.checklist', new ChecklistTree(session)),
     vscode.window.registerTreeDataProvider('heat.runs', runs),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (!event.affectsConfiguration('heat')) return;
-      session?.engine.invalidate();
-      session?.log.info('HEAT settings changed; cached sessions are dropped and checklist diagnostics refreshed.');
+      if (!event.affectsConfiguration('heat') || !session) return;
+      session.engine.invalidate();
+      session.log.info('HEAT settings changed; cached sessions are dropped and checklist diagnostics refreshed.');
+      // Results measured with a setting's old value no longer hold, passes included.
+      const changed = [...new Set(session.checks.flatMap((c) => c.settings))].filter((key) => event.affectsConfiguration(key));
+      if (changed.length > 0) session.clearChecksFor(changed, `Not rechecked since ${changed.join(', ')} changed; run the phase again.`);
       diagnostics.refreshSoon();
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => session?.log.info('Workspace trusted; HEAT commands can run models now.')),

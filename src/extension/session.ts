@@ -91,18 +91,24 @@ export class HeatSession implements vscode.Disposable {
           onProgress: (done, total, message) => {
             const percent = total > 0 ? (100 * done) / total : 0;
             // The engine's message is often the job's own title ("Sweep"), which the notification already shows.
-            const counts = total > 0 ? `${done} / ${total}` : '';
+            // Every job counts images (label files for the label check), never configurations or checks.
+            const counts = total > 0 ? `${done} / ${total} images` : '';
             const stage = message && !title.toLowerCase().includes(message.toLowerCase()) ? message : '';
             const text = [stage, counts].filter(Boolean).join(' ');
             progress.report({ increment: Math.max(0, percent - reported), message: text || undefined });
             reported = Math.max(reported, percent);
           },
         });
-        this.log.info(`${title}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+        const late = controller.signal.aborted ? ' (before the cancel reached it)' : '';
+        this.log.info(`${title}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s${late}.`);
         return result;
       } catch (error) {
         if (error instanceof EngineError && error.cancelled) {
-          this.log.info(`${title}: cancelled.`);
+          // The core's message can say what was kept ("… cancelled after 3 of 10 images; the folders … are kept.").
+          const detail = /was cancelled (after .*)$/.exec(error.message)?.[1];
+          const rest = detail ? ` ${detail}` : '.';
+          this.log.info(`${title}: cancelled${rest}`);
+          void vscode.window.showInformationMessage(`HEAT: ${title} cancelled${rest}`);
           return undefined;
         }
         this.reportError(title, error);
@@ -118,8 +124,10 @@ export class HeatSession implements vscode.Disposable {
     const subject = (error as { subject?: string }).subject;
     const actions = subject?.startsWith('heat.') ? ['Open Setting', 'Show Log'] : ['Show Log'];
     // A missing or mismatched statistics file tells CLI users to run "heat-lens stats"; here the command does it.
-    if (message.includes('heat-lens stats')) actions.unshift('Compute Class Statistics');
-    void vscode.window.showErrorMessage(`HEAT ${title}: ${message}`, ...actions).then((choice) => {
+    const statistics = message.includes('heat-lens stats');
+    if (statistics) actions.unshift('Compute Class Statistics');
+    const shown = statistics ? message.replace(/"?heat-lens stats"?/g, 'HEAT: Compute Class Statistics') : message;
+    void vscode.window.showErrorMessage(`HEAT ${title}: ${shown}`, ...actions).then((choice) => {
       if (choice === 'Compute Class Statistics') void vscode.commands.executeCommand('heat.computeStatistics');
       if (choice === 'Show Log') this.log.show();
       if (choice === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', subject);
@@ -138,6 +146,21 @@ export class HeatSession implements vscode.Disposable {
     this.checks = checks;
     void this.context.workspaceState.update('heat.checks', checks);
     this.onDidCheck.fire({ checks, running });
+  }
+
+  /**
+   * Clears the checklist results that concern any of `keys`, because they were measured with other values: they
+   * become skipped ("not rechecked"), which shows no diagnostic, with the old evidence kept. Returns how many.
+   */
+  clearChecksFor(keys: readonly string[], note: string): number {
+    let cleared = 0;
+    const checks = this.checks.map((c) => {
+      if (c.status === 'skip' || !c.settings.some((k) => keys.includes(k))) return c;
+      cleared++;
+      return { ...c, status: 'skip' as const, evidence: `${note} Before: ${c.evidence}`, fix: undefined };
+    });
+    if (cleared > 0) this.setChecks(checks);
+    return cleared;
   }
 
   recordRun(record: RunRecord): void {

@@ -1,10 +1,11 @@
 /** Sweep and ablation table: rows arrive while the job runs; "Apply" writes a row's values to settings. */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SweepRow } from '../core/api';
 import { settingSpec } from '../core/config';
 import type { HostToSweep, SweepToHost } from '../protocol/webview';
 import type { HeatSession } from './session';
-import { readConfig, writeSetting } from './settings';
+import { activeFolder, readConfig, writeSetting } from './settings';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** Maps a sweep grid key (temperature, covariance, …) to the heat.* setting it varies. */
@@ -24,6 +25,8 @@ export const GRID_KEY_SETTINGS: Record<string, string> = {
 export class SweepPanel {
   private readonly queue: HostToSweep[] = [];
   private ready = false;
+  /** Statistics file of each feature layer the run scored, known once the run has finished. */
+  private statisticsFiles = new Map<string, string>();
 
   static show(session: HeatSession, title: string, keys: string[]): SweepPanel {
     const panel = vscode.window.createWebviewPanel('heat.sweep', `HEAT: ${title}`, vscode.ViewColumn.Active, { ...webviewOptions(session.context.extensionUri), retainContextWhenHidden: true });
@@ -34,6 +37,16 @@ export class SweepPanel {
     panel.webview.html = webviewHtml(panel.webview, session.context.extensionUri, 'sweep', title, '<main id="app">Waiting for the first row…</main>');
     panel.webview.onDidReceiveMessage((m: SweepToHost) => this.receive(m));
     this.post({ type: 'started', title, keys });
+  }
+
+  /** Closes the panel, for a run that ended without a row to show. */
+  dispose(): void {
+    this.panel.dispose();
+  }
+
+  /** Records the statistics file of each layer, so that applying a layer also applies its statistics. */
+  setStatisticsFiles(records: readonly { layer: string; file: string }[]): void {
+    this.statisticsFiles = new Map(records.map((r) => [r.layer, r.file]));
   }
 
   addRow(row: SweepRow): void {
@@ -69,6 +82,19 @@ export class SweepPanel {
       if (JSON.stringify(current[setting]) === JSON.stringify(value)) continue;
       await writeSetting(setting, value);
       applied.push(`${setting} = ${JSON.stringify(value)}`);
+    }
+    // A feature layer needs statistics made for it; those of the configured layer would not load.
+    const layer = message.config.featureLayer;
+    const file = typeof layer === 'string' ? this.statisticsFiles.get(layer) : undefined;
+    if (file) {
+      const folder = activeFolder()?.uri.fsPath;
+      const relative = folder && !path.relative(folder, file).startsWith('..') ? path.relative(folder, file) : file;
+      if (current['heat.statistics.path'] !== relative) {
+        await writeSetting('heat.statistics.path', relative);
+        applied.push(`heat.statistics.path = ${JSON.stringify(relative)}`);
+      }
+    } else if (typeof layer === 'string') {
+      this.session.log.warn(`No statistics file is known for layer ${layer} (the run has not finished); heat.statistics.path is unchanged.`);
     }
     this.session.log.info(`Applied sweep row: ${applied.join(', ')}.`);
     void vscode.window.showInformationMessage(`HEAT: applied ${applied.join(', ') || 'nothing'} to the workspace settings.`);

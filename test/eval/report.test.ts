@@ -6,6 +6,7 @@ import type { MethodMetrics } from '../../src/core/api';
 import { MethodEvaluation, MetricAccumulator } from '../../src/core/eval/metrics';
 import { renderPrCurves, renderRocCurves, renderScoreHistogram } from '../../src/core/eval/plots';
 import { judgeCriteria, Provenance, ReportJson, renderReportCsv, writeReport } from '../../src/core/eval/report';
+import { formatMetricsTable } from '../../src/cli/commands/eval';
 
 function provenance(thresholdSource: 'validation' | 'none' = 'validation'): Provenance {
   return {
@@ -194,5 +195,30 @@ describe('eval/plots', () => {
     assert.ok(h.edges[0] <= 0.001, `first edge ${h.edges[0]}`);
     assert.ok(h.edges[h.edges.length - 1] >= 109, `last edge ${h.edges[h.edges.length - 1]}`);
     assert.equal(h.clampedAbove, 0);
+  });
+});
+
+describe('eval console table', () => {
+  const value = (v: number, bound?: number) => ({ value: v, bound });
+  const method = (name: string, computation: 'exact' | 'histogram', bounds: [number, number, number] | [] = []) => ({
+    metrics: {
+      method: name, computation,
+      pooled: { aupr: value(0.0903, bounds[0]), fpr95: value(1, bounds[1]), auroc: value(0.5252, bounds[2]) },
+      perImage: { aupr: value(0.1), fpr95: value(0.9), auroc: value(0.6), imagesUsed: 3, imagesSkipped: 0 },
+    },
+  }) as unknown as MethodEvaluation;
+
+  it('wide histogram bounds are listed', () => {
+    const text = formatMetricsTable([method('HEAT', 'exact'), method('Max softmax', 'histogram', [0.0012, 0.2739, 0.003])]);
+    const lines = text.split('\n');
+    assert.ok(lines.some((l) => l.startsWith('Max softmax *')), text);
+    assert.ok(lines.some((l) => l.startsWith('HEAT ') && !l.includes('*')), text);
+    assert.ok(lines.includes('  Max softmax: FPR95 ±27.39'), text);
+    assert.match(text, /Raise heat\.eval\.maxExactPixels/);
+  });
+
+  it('narrow bounds print no note', () => {
+    const text = formatMetricsTable([method('Max softmax', 'histogram', [0.001, 0.002, 0.0001])]);
+    assert.doesNotMatch(text, /\*|maxExactPixels/);
   });
 });

@@ -40,13 +40,28 @@ export const evalCommand: Command = {
 
 const percent = (v: number | null) => (v === null ? 'n/a' : (100 * v).toFixed(2).padStart(6));
 
+/** Histogram-mode bounds from half a percentage point up are printed below the table. */
+const WIDE_BOUND = 0.005;
+const WIDE_BOUND_KEYS = ['aupr', 'fpr95', 'auroc'] as const;
+
 /** Plain-text table of pooled and per-image metrics, one row per method, for the terminal. */
 export function formatMetricsTable(methods: MethodEvaluation[]): string {
   const header = `${'method'.padEnd(28)} ${'AUPR'.padStart(6)} ${'FPR95'.padStart(6)} ${'AUROC'.padStart(6)} | per-image ${'AUPR'.padStart(6)} ${'FPR95'.padStart(6)} ${'AUROC'.padStart(6)}`;
   const lines = [header, '-'.repeat(header.length)];
+  const bounds: string[] = [];
   for (const { metrics: m } of methods) {
-    lines.push(`${m.method.padEnd(28)} ${percent(m.pooled.aupr.value)} ${percent(m.pooled.fpr95.value)} ${percent(m.pooled.auroc.value)} |           ${percent(m.perImage.aupr.value)} ${percent(m.perImage.fpr95.value)} ${percent(m.perImage.auroc.value)}`);
+    const loose = WIDE_BOUND_KEYS.filter((k) => (m.pooled[k].bound ?? 0) >= WIDE_BOUND);
+    const name = loose.length > 0 ? `${m.method} *` : m.method;
+    lines.push(`${name.padEnd(28)} ${percent(m.pooled.aupr.value)} ${percent(m.pooled.fpr95.value)} ${percent(m.pooled.auroc.value)} |           ${percent(m.perImage.aupr.value)} ${percent(m.perImage.fpr95.value)} ${percent(m.perImage.auroc.value)}`);
+    if (loose.length > 0) bounds.push(`  ${m.method}: ${loose.map((k) => `${k.toUpperCase()} ±${(100 * (m.pooled[k].bound as number)).toFixed(2)}`).join(', ')}`);
   }
   lines.push('Pooled over all evaluated pixels; per-image = mean over images with both anomaly and known pixels. Values in %.');
+  if (bounds.length > 0) {
+    lines.push(
+      '* Pooled from a 2^20-bin histogram (more pixels than heat.eval.maxExactPixels), at most this far from the exact value:',
+      ...bounds,
+      '  Raise heat.eval.maxExactPixels above the pixel count for exact values (about 12 bytes per pixel and method at the end).',
+    );
+  }
   return lines.join('\n');
 }

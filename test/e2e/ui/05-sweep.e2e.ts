@@ -1,10 +1,10 @@
 // A sweep from the palette over the sample's grid: the table fills, the best row is marked, and "Apply"
 // writes that row's values to .vscode/settings.json.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'jsonc-parser';
-import { env, feature, findWebview, logErrorsSince, logMark, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
+import { env, feature, findWebview, logErrorsSince, logMark, pickQuickItem, runFromPalette, screenshot, waitForLog, workbench } from './workbench';
 
 /** The setting each grid key varies (the sweep panel's Apply writes these). */
 const GRID_SETTINGS: Record<string, string> = {
@@ -48,5 +48,36 @@ describe('sweep panel', () => {
       settings = readSettings();
     }
     assert.deepEqual(mismatched().map(([k, v]) => `${GRID_SETTINGS[k]}: have ${JSON.stringify(settings[GRID_SETTINGS[k]])}, applied ${JSON.stringify(v)}`), []);
+  });
+
+  feature('Apply on a layer ablation row also points heat.statistics.path at that layer\'s statistics', async () => {
+    const { page } = await workbench();
+    const before = readFileSync(settingsFile(), 'utf8');
+    try {
+      const mark = logMark();
+      await runFromPalette(page, 'HEAT: Run Ablation');
+      await pickQuickItem(page, /^layers/);
+      const table = await findWebview(page, 'h1:has-text("Ablation: layers")', 120_000);
+      await waitForLog(page, mark, /Ablation: layers: (finished|cancelled)/, 900_000);
+      assert.deepEqual(logErrorsSince(mark), []);
+      await table.locator('#sweep-state', { hasText: 'finished' }).waitFor({ timeout: 30_000 });
+      // layer2 is not the configured layer, so its statistics come from a file of its own.
+      const row = table.locator('#sweep-table tbody tr[data-row]', { hasText: 'layer2' }).first();
+      await row.locator('[data-apply]').click();
+      const end = Date.now() + 20_000;
+      let settings = readSettings();
+      while ((settings['heat.model.featureLayer'] !== 'layer2' || typeof settings['heat.statistics.path'] !== 'string' || !/layer2/.test(settings['heat.statistics.path'] as string)) && Date.now() < end) {
+        await page.waitForTimeout(500);
+        settings = readSettings();
+      }
+      assert.equal(settings['heat.model.featureLayer'], 'layer2');
+      const statistics = settings['heat.statistics.path'] as string;
+      assert.match(statistics, /layer2/, `heat.statistics.path is ${statistics}`);
+      assert.ok(existsSync(path.resolve(env.workspace, statistics)), `no statistics file at ${statistics}`);
+    } finally {
+      // Later tests expect the sample's own layer and statistics.
+      writeFileSync(settingsFile(), before);
+      await page.waitForTimeout(1500);
+    }
   });
 });
