@@ -21,6 +21,7 @@ export function settingSchema(spec: SettingSpec, order: number): Schema {
   if (spec.maximum !== undefined) schema.maximum = spec.maximum;
   if (spec.items) schema.items = spec.itemEnum ? { type: spec.items, enum: [...spec.itemEnum] } : { type: spec.items };
   if (spec.length !== undefined) { schema.minItems = spec.length; schema.maxItems = spec.length; }
+  if (spec.uniqueItems) schema.uniqueItems = true;
   if (spec.scope) schema.scope = spec.scope;
   return schema;
 }

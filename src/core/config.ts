@@ -23,6 +23,8 @@ export interface SettingSpec {
   itemEnum?: readonly string[];
   /** Fixed array length, for example 3 for a per-channel mean. */
   length?: number;
+  /** Arrays whose elements must differ from each other. */
+  uniqueItems?: boolean;
   scope?: 'resource' | 'window' | 'machine';
 }
 
@@ -76,10 +78,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   ...DATA_SPLITS.flatMap(splitSettings),
 
   { key: 'heat.score.temperature', type: 'number', default: 1, minimum: 1e-6, scope: 'resource', description: 'Temperature T of the energy score E = -T·logsumexp(z/T).' },
-  { key: 'heat.score.kernelSize', type: 'integer', default: 3, minimum: 1, scope: 'resource', description: 'Neighbourhood size k (odd) of the spatial-consistency score.' },
+  { key: 'heat.score.kernelSize', type: 'integer', default: 3, minimum: 3, scope: 'resource', description: 'Neighbourhood size k (odd, at least 3) of the spatial-consistency score. With k = 1 the neighbourhood is the pixel itself and the score is 0 everywhere.' },
   { key: 'heat.score.spatialMethod', type: 'string', default: 'kl', enum: ['kl', 'variance'], scope: 'resource', description: 'Spatial consistency: KL divergence to the neighbourhood average, or the neighbourhood variance of the softmax.' },
   { key: 'heat.score.padding', type: 'string', default: 'exclude', enum: ['exclude', 'zero'], scope: 'resource', description: '"exclude" averages only cells inside the image; "zero" counts zero padding (reproduces the original PyTorch code and biases borders).' },
-  { key: 'heat.score.components', type: 'array', items: 'string', itemEnum: ['energy', 'mahalanobis', 'spatial'], default: ['energy', 'mahalanobis', 'spatial'], scope: 'resource', description: 'Components combined into HEAT (any of "energy", "mahalanobis", "spatial").' },
+  { key: 'heat.score.components', type: 'array', items: 'string', itemEnum: ['energy', 'mahalanobis', 'spatial'], uniqueItems: true, default: ['energy', 'mahalanobis', 'spatial'], scope: 'resource', description: 'Components combined into HEAT (any of "energy", "mahalanobis", "spatial", each at most once).' },
   { key: 'heat.score.combination', type: 'string', default: 'reliability', enum: ['reliability', 'standardized', 'equal'], scope: 'resource',
     description: '"reliability": raw components weighted by reliability weights; "standardized": components z-scored on known validation pixels, then weighted; "equal": z-scored, equal weights.' },
   { key: 'heat.score.normalization', type: 'string', default: 'adaptive', enum: ['adaptive', 'fixed', 'none'], scope: 'resource', description: 'Test-time normalization of the HEAT score.' },
@@ -88,7 +90,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { key: 'heat.score.fixedStd', type: 'number', default: 1, minimum: 0, scope: 'resource', description: 'Standard deviation divided by the "fixed" normalization.' },
 
   { key: 'heat.eval.maxExactPixels', type: 'integer', default: 10_000_000, minimum: 1, scope: 'resource', description: 'Up to this many pixels metrics are exact; beyond it a 2^20-bin histogram with a stated error bound is used.' },
-  { key: 'heat.sweep.grid', type: 'object', default: {}, scope: 'resource', description: 'Sweep grid: each key (temperature, alpha, kernelSize, covariance, featureLayer, spatialMethod, padding, combination, normalization) maps to a list of values.' },
+  { key: 'heat.sweep.grid', type: 'object', default: {}, scope: 'resource', description: 'Sweep grid: each key (temperature, alpha, kernelSize, covariance, featureLayer, spatialMethod, padding, combination, normalization, components) maps to a list of values.' },
   { key: 'heat.ablation.layers', type: 'array', items: 'string', default: [], scope: 'resource', description: 'Feature layers compared by the layer ablation.' },
   { key: 'heat.checklist.files', type: 'string', default: '**/*.md', scope: 'resource', description: 'Glob of checklist Markdown files whose "- [ ]" lines receive checklist diagnostics (node_modules excluded).' },
   { key: 'heat.checklist.showPassed', type: 'boolean', default: true, scope: 'resource', description: 'Show passed checks as Information diagnostics.' },
@@ -122,7 +124,7 @@ function describeAllowed(spec: SettingSpec): string {
   const range = [spec.minimum !== undefined ? `>= ${spec.minimum}` : '', spec.maximum !== undefined ? `<= ${spec.maximum}` : ''].filter(Boolean).join(' and ');
   // For example "3 numbers" or "strings".
   const items = `${spec.length ? `${spec.length} ` : ''}${spec.items ? `${spec.items}s` : 'values'}`;
-  if (spec.itemEnum) return `an array of ${items}, each one of ${spec.itemEnum.map((e) => JSON.stringify(e)).join(', ')}`;
+  if (spec.itemEnum) return `an array of ${items}, each one of ${spec.itemEnum.map((e) => JSON.stringify(e)).join(', ')}${spec.uniqueItems ? ', without repeats' : ''}`;
   switch (spec.type) {
     case 'array': return `an array of ${items}`;
     case 'array|null': return `null or an array of ${items}`;
@@ -154,6 +156,7 @@ function isValid(spec: SettingSpec, value: unknown): boolean {
     case 'array': {
       if (!Array.isArray(value)) return false;
       if (spec.length !== undefined && value.length !== spec.length) return false;
+      if (spec.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) return false;
       return value.every((v) => {
         if (spec.items === 'string') return typeof v === 'string' && (!spec.itemEnum || spec.itemEnum.includes(v));
         if (spec.items === 'integer') return Number.isInteger(v);
@@ -181,12 +184,17 @@ export function makeConfig(raw: Record<string, unknown>, baseDir: string, source
   const config: Record<string, unknown> = { baseDir, source };
   for (const spec of SETTINGS) config[spec.key] = structuredClone(spec.default);
 
+  const unknown = Object.keys(raw).filter((key) => key.startsWith('heat.') && !SPEC_BY_KEY.has(key));
+  if (unknown.length === 1) {
+    throw new HeatError(`Unknown setting ${unknown[0]}${source ? ` in ${source}` : ''}.`, `Did you mean ${nearestKey(unknown[0])}?`, unknown[0]);
+  }
+  if (unknown.length > 1) {
+    throw new HeatError(`Unknown settings ${unknown.join(', ')}${source ? ` in ${source}` : ''}.`,
+      unknown.map((key) => `For ${key}, did you mean ${nearestKey(key)}?`).join(' '), unknown[0]);
+  }
   for (const [key, value] of Object.entries(raw)) {
     if (!key.startsWith('heat.')) continue;
-    const spec = SPEC_BY_KEY.get(key);
-    if (!spec) {
-      throw new HeatError(`Unknown setting ${key}${source ? ` in ${source}` : ''}.`, `Did you mean ${nearestKey(key)}?`, key);
-    }
+    const spec = SPEC_BY_KEY.get(key) as SettingSpec;
     if (!isValid(spec, value)) {
       throw new HeatError(`Invalid value ${JSON.stringify(value)} for ${key}${source ? ` in ${source}` : ''}.`, `Expected ${describeAllowed(spec)}.${itemHint(spec, value)}`, key);
     }

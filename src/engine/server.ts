@@ -76,7 +76,7 @@ export class EngineServer {
       // A job that finished although a cancel arrived has written its whole output, so its result is sent.
       this.send({ type: 'result', id, result });
     } catch (error) {
-      // The core's own CancelledError says what was kept (finished folders, finished configurations).
+      // The core's own CancelledError message states what was kept (finished folders, finished configurations).
       const stopped = controller.signal.aborted && !(error instanceof Error && error.name === 'CancelledError') ? cancelled(job.kind) : error;
       const wire = toWireError(stopped);
       this.send({ type: 'error', id, error: wire });

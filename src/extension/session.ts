@@ -104,7 +104,7 @@ export class HeatSession implements vscode.Disposable {
         return result;
       } catch (error) {
         if (error instanceof EngineError && error.cancelled) {
-          // The core's message can say what was kept ("… cancelled after 3 of 10 images; the folders … are kept.").
+          // The core's message can state what was kept ("… cancelled after 3 of 10 images; the folders … are kept.").
           const detail = /was cancelled (after .*)$/.exec(error.message)?.[1];
           const rest = detail ? ` ${detail}` : '.';
           this.log.info(`${title}: cancelled${rest}`);

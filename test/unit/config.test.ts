@@ -17,6 +17,26 @@ describe('config', () => {
     assert.equal(get<string>(config, 'heat.score.padding'), 'exclude');
   });
 
+  it('unknown keys reported together', () => {
+    assert.throws(() => makeConfig({ 'heat.score.temprature': 2, 'heat.modle.path': 'm.onnx' }, '/ws', 'settings.json'), (error: HeatError) => {
+      assert.match(error.message, /^Unknown settings heat\.score\.temprature, heat\.modle\.path in settings\.json\./);
+      assert.match(error.message, /For heat\.score\.temprature, did you mean heat\.score\.temperature\? For heat\.modle\.path, did you mean heat\.model\.path\?/);
+      return true;
+    });
+  });
+
+  it('kernel size 1 rejected', () => {
+    assert.throws(() => makeConfig({ 'heat.score.kernelSize': 1 }, '/ws'), /Invalid value 1 for heat\.score\.kernelSize/);
+  });
+
+  it('repeated component rejected', () => {
+    assert.throws(() => makeConfig({ 'heat.score.components': ['energy', 'energy'] }, '/ws'), (error: HeatError) => {
+      assert.match(error.message, /Invalid value \["energy","energy"\] for heat\.score\.components/);
+      assert.match(error.message, /without repeats/);
+      return true;
+    });
+  });
+
   it('relative paths resolve against the base folder', () => {
     const config = makeConfig({ 'heat.model.path': 'models/a.onnx', 'heat.data.train.images': 'img/*.png' }, '/ws');
     assert.equal(get(config, 'heat.model.path'), path.join('/ws', 'models/a.onnx'));

@@ -397,7 +397,8 @@ async function finishStatistics(
   };
   await writeStatistics(out, stats);
   const allWarnings = [...warnings, ...finalized.warnings];
-  for (const warning of allWarnings) log.warn(warning);
+  // One pass can finalise several layers, so each warning names its file (which names the layer).
+  for (const warning of allWarnings) log.warn(`${path.basename(out)}: ${warning}`);
   return {
     out, kind: 'final' as const, counts: classCounts(moments, names), emptyClasses: finalized.statistics.emptyClasses,
     covariances: finalized.reports, warnings: allWarnings, finalizeSeconds: (performance.now() - started) / 1000,

@@ -107,7 +107,7 @@ function checkValue(key: GridKey, v: unknown, where: string, source: string): vo
       if (!(typeof v === 'number' && v >= 0 && v <= 1)) throw bad('alpha is a number from 0 to 1, such as 0.9.');
       return;
     case 'kernelSize':
-      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v % 2 === 1)) throw bad('Kernel sizes are odd integers, such as 3 or 5.');
+      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 3 && v % 2 === 1)) throw bad('Kernel sizes are odd integers from 3, such as 3 or 5 (with 1 the spatial score is 0 everywhere).');
       return;
     case 'featureLayer':
       if (!(typeof v === 'string' && v.trim() !== '')) throw bad('Feature layers are module paths or tensor names, such as "layer3".');
