@@ -1,3 +1,4 @@
+import { loadConfig, type HeatConfig } from '../core/config';
 import { Logger, Progress } from '../core/log';
 
 /** What every CLI command receives besides its arguments. */
@@ -18,4 +19,16 @@ export interface Command {
   summary: string;
   usage: string;
   run(argv: string[], context: CommandContext): Promise<number>;
+}
+
+/**
+ * Loads the settings of `--config FILE`, else of .vscode/settings.json in the working folder. When neither exists
+ * it says so, since every later error would otherwise be about a default value (an empty model path or split).
+ */
+export async function loadCommandConfig(configPath: string | undefined, context: CommandContext): Promise<HeatConfig> {
+  const config = await loadConfig(configPath, context.cwd);
+  if (config.missingSettings) {
+    context.log.warn(`No settings file: ${config.missingSettings} does not exist and no --config was given, so only the defaults are in use.`);
+  }
+  return config;
 }

@@ -168,6 +168,25 @@ describe('heat-lens CLI', () => {
     assert.ok(existsSync(path.join(dir, 'test_001', 'summary.json')));
   });
 
+  it('missing settings file is named', function () {
+    if (!existsSync(CLI)) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-empty-'));
+    const result = spawnSync(process.execPath, [CLI, 'eval', '--out', path.join(dir, 'out')], { encoding: 'utf8', cwd: dir });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /^warning: No settings file: .*\.vscode\/settings\.json does not exist and no --config was given, so only the defaults are in use\.$/m);
+  });
+
+  it('folder given as image is named', function () {
+    if (!existsSync(CLI)) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-folder-'));
+    const config = path.join(dir, 'settings.json');
+    writeFileSync(config, JSON.stringify({ 'heat.model.path': path.join(SAMPLE, 'model.onnx') }));
+    const images = path.join(SAMPLE, 'test', 'images');
+    const result = spawnSync(process.execPath, [CLI, 'score', images, '--config', config, '--out', path.join(dir, 'out')], { encoding: 'utf8' });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /error: .*images is a folder, not an image\./);
+  });
+
   it('unknown command prints usage', function () {
     if (!existsSync(CLI)) this.skip();
     const result = spawnSync(process.execPath, [CLI, 'scrore'], { encoding: 'utf8' });

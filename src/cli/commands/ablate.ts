@@ -1,9 +1,8 @@
 import * as path from 'node:path';
-import { loadConfig } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { ABLATION_KINDS, runAblation, type AblationKind } from '../../core/sweep';
 import { optionString, parseArgs } from '../args';
-import type { Command } from '../context';
+import { loadCommandConfig, type Command } from '../context';
 import { printResult, splitOption } from './sweep';
 
 export const ablateCommand: Command = {
@@ -31,7 +30,7 @@ export const ablateCommand: Command = {
       throw new HeatError(`Expected one ablation kind, got ${args.positional.length === 0 ? 'none' : `"${args.positional.join(' ')}"`}.`,
         `Use one of: ${ABLATION_KINDS.join(', ')}, for example "heat-lens ablate components".`);
     }
-    const config = await loadConfig(optionString(args, 'config'), context.cwd);
+    const config = await loadCommandConfig(optionString(args, 'config'), context);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? `heat-lens-ablate-${kind}`);
     const result = await runAblation(config, kind as AblationKind, {
       outDir, split: splitOption(args), log: context.log, progress: context.progress, signal: context.signal,

@@ -1,9 +1,8 @@
 import type { CheckResult } from '../../core/api';
 import { formatChecklist, runChecklist } from '../../core/checklist';
-import { loadConfig } from '../../core/config';
 import { CancelledError, HeatError } from '../../core/errors';
 import { optionString, parseArgs, rejectPositional } from '../args';
-import type { Command } from '../context';
+import { loadCommandConfig, type Command } from '../context';
 
 export const checklistCommand: Command = {
   name: 'checklist',
@@ -26,7 +25,7 @@ export const checklistCommand: Command = {
     rejectPositional(args, 'checklist', 'To run one phase, use --phase N (1-6).');
     const phase = integerOption(optionString(args, 'phase'), 'phase');
     const images = integerOption(optionString(args, 'images'), 'images');
-    const config = await loadConfig(optionString(args, 'config'), context.cwd);
+    const config = await loadCommandConfig(optionString(args, 'config'), context);
     const json = args.options.has('json');
     const finished: CheckResult[] = [];
     const print = (results: CheckResult[]) => context.print(json ? JSON.stringify(results, null, 2) : formatChecklist(results));

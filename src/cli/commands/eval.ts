@@ -1,10 +1,9 @@
 import * as path from 'node:path';
 import type { MethodEvaluation } from '../../core/eval/metrics';
-import { loadConfig } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { evaluate } from '../../core/pipeline/evaluate';
 import { optionString, parseArgs, rejectPositional } from '../args';
-import type { Command } from '../context';
+import { loadCommandConfig, type Command } from '../context';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -24,7 +23,7 @@ export const evalCommand: Command = {
   async run(argv, context) {
     const args = parseArgs(argv, ['config', 'out', 'split'], ['save-scores']);
     rejectPositional(args, 'eval', 'To evaluate another split, use --split test|testShifted|val.');
-    const config = await loadConfig(optionString(args, 'config'), context.cwd);
+    const config = await loadCommandConfig(optionString(args, 'config'), context);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-eval');
     const split = (optionString(args, 'split') ?? 'test') as 'test' | 'testShifted' | 'val';
     if (!['test', 'testShifted', 'val'].includes(split)) throw new HeatError(`Invalid --split ${split}.`, 'Expected test, testShifted or val.');

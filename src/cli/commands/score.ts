@@ -1,9 +1,8 @@
 import * as path from 'node:path';
-import { loadConfig } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { scoreImages } from '../../core/pipeline/score';
 import { optionString, parseArgs } from '../args';
-import type { Command } from '../context';
+import { loadCommandConfig, type Command } from '../context';
 
 export const scoreCommand: Command = {
   name: 'score',
@@ -22,7 +21,7 @@ export const scoreCommand: Command = {
   async run(argv, context) {
     const args = parseArgs(argv, ['config', 'out']);
     if (args.positional.length === 0) throw new HeatError('No image given.', 'Usage: heat-lens score IMAGE... [--config FILE] [--out DIR]');
-    const config = await loadConfig(optionString(args, 'config'), context.cwd);
+    const config = await loadCommandConfig(optionString(args, 'config'), context);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-scores');
     const images = args.positional.map((p) => path.resolve(context.cwd, p));
 

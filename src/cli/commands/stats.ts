@@ -1,9 +1,8 @@
 import * as path from 'node:path';
-import { loadConfig } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { computeStatistics, formatStatisticsReport, mergeStatisticsFiles, type ScatterPrecision } from '../../core/stats';
 import { optionString, parseArgs, rejectPositional } from '../args';
-import type { Command } from '../context';
+import { loadCommandConfig, type Command } from '../context';
 
 function parseShard(text: string): [number, number] {
   const match = /^(\d+)\/(\d+)$/.exec(text.trim());
@@ -63,7 +62,7 @@ export const statsCommand: Command = {
     rejectPositional(args, 'stats', 'To choose the split, use --split train|val; to merge shard files, run "heat-lens stats merge SHARD_FILES... --out FILE".');
     const split = optionString(args, 'split') ?? 'train';
     if (split !== 'train' && split !== 'val') throw new HeatError(`Invalid --split ${JSON.stringify(split)}.`, 'Use --split train (default) or --split val.');
-    const config = await loadConfig(optionString(args, 'config'), context.cwd);
+    const config = await loadCommandConfig(optionString(args, 'config'), context);
     const out = optionString(args, 'out');
     const shard = optionString(args, 'shard');
     const report = await computeStatistics(config, {

@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadConfig, type SplitName } from '../../core/config';
+import type { SplitName } from '../../core/config';
 import { HeatError } from '../../core/errors';
 import { formatBestSnippet, formatSweepTable, runSweep, type SweepResult } from '../../core/sweep';
 import { optionString, parseArgs, rejectPositional, type ParsedArgs } from '../args';
-import type { Command, CommandContext } from '../context';
+import { loadCommandConfig, type Command, type CommandContext } from '../context';
 
 export const sweepCommand: Command = {
   name: 'sweep',
@@ -28,7 +28,7 @@ export const sweepCommand: Command = {
   async run(argv, context) {
     const args = parseArgs(argv, ['config', 'grid', 'out', 'split']);
     rejectPositional(args, 'sweep', 'To give the grid, use --grid JSON|FILE; to choose the split, --split NAME.');
-    const config = await loadConfig(optionString(args, 'config'), context.cwd);
+    const config = await loadCommandConfig(optionString(args, 'config'), context);
     const grid = await readGrid(optionString(args, 'grid'), context.cwd);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-sweep');
     const split = splitOption(args);

@@ -22,9 +22,12 @@ export interface RgbImage {
  */
 export async function decodeImage(file: string, log: Logger): Promise<RgbImage> {
   // EXIF orientation is not applied, as PIL and OpenCV's plain readers do not apply it, so pixels stay aligned with label files.
-  await fs.access(file).catch(() => {
+  const stat = await fs.stat(file).catch(() => {
     throw new HeatError(`Image file not found: ${file}.`, 'Check the path or the heat.data.*.images pattern.', file);
   });
+  if (stat.isDirectory()) {
+    throw new HeatError(`${file} is a folder, not an image.`, `Pass the image files, for example ${JSON.stringify(`${file}/*.png`)} expanded by the shell.`, file);
+  }
   const decoder = sharp(file);
   const metadata = await decoder.metadata().catch((error: unknown) => {
     throw new HeatError(`Cannot decode image ${file}: ${describe(error)}.`, 'Check that the file is a complete PNG, JPEG, WebP or TIFF image; convert other formats such as BMP to PNG.', file);
