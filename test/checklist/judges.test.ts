@@ -12,6 +12,7 @@ import { judgeAnomalyConsistency, judgeEdgeEffects, judgeSpatialRange } from '..
 import { judgeDominance, judgeEmaStable, judgeHeatRange, judgeNormalizerUpdates, judgeWeightsSum, traceNormalizer } from '../../src/core/checklist/phase5';
 import { judgeMetrics, judgeTargets } from '../../src/core/checklist/phase6';
 import { hostDistance, probeUniformSpatial, type MahalanobisProbe } from '../../src/core/checklist/measure';
+import { formatChecklist } from '../../src/core/checklist';
 import { makeConfig } from '../../src/core/config';
 import type { LabelImage } from '../../src/core/data';
 import { MetricAccumulator } from '../../src/core/eval/metrics';
@@ -151,6 +152,18 @@ describe('checklist phase 2: statistics', () => {
     const result = judgeStatisticsFile({ path: '/nowhere/stats.safetensors', error: '/nowhere/stats.safetensors does not exist', checkedAgainstModel: false });
     assert.equal(result.status, 'fail');
     assert.equal(result.fix?.command, 'heat.computeStatistics');
+  });
+
+  it('statistics file: none configured warns', () => {
+    const result = judgeStatisticsFile({ path: '', error: 'heat.statistics.path is empty, so no statistics file is configured', checkedAgainstModel: false });
+    assert.equal(result.status, 'warn');
+    assert.match(result.evidence, /Mahalanobis is left out/);
+    assert.equal(result.fix?.command, 'heat.computeStatistics');
+  });
+
+  it('terminal fix names the CLI command', () => {
+    const text = formatChecklist([{ id: 'x', phase: 2, title: 'Statistics file', status: 'warn', evidence: 'e.', settings: [], fix: { description: 'Compute them.', command: 'heat.computeStatistics' } }]);
+    assert.match(text, /fix: Compute them\. \(run "heat-lens stats", or HEAT: Compute Class Statistics in VS Code\)/);
   });
 
   it('statistics file: changed settings warn', () => {

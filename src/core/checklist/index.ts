@@ -70,6 +70,12 @@ function toResult(check: CheckDefinition, outcome: CheckOutcome): CheckResult {
 
 const MARK: Record<CheckResult['status'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skip: 'SKIP' };
 
+/** The heat-lens command that does what a fix's VS Code command does, for the terminal. */
+const CLI_EQUIVALENTS: Record<string, string> = {
+  'heat.computeStatistics': '"heat-lens stats", or HEAT: Compute Class Statistics in VS Code',
+  'heat.runSweep': '"heat-lens sweep", or HEAT: Run Sweep in VS Code',
+};
+
 /** Readable text: results grouped by phase, each with status, title, evidence, settings and fix, then a count line. */
 export function formatChecklist(results: readonly CheckResult[]): string {
   const lines: string[] = [];
@@ -86,7 +92,7 @@ export function formatChecklist(results: readonly CheckResult[]): string {
     if (r.fix) {
       let action = '';
       if (r.fix.setting) action = `set ${r.fix.setting} to ${JSON.stringify(r.fix.value)}`;
-      else if (r.fix.command) action = `run ${r.fix.command}`;
+      else if (r.fix.command) action = `run ${CLI_EQUIVALENTS[r.fix.command] ?? r.fix.command}`;
       lines.push(`         fix: ${r.fix.description}${action ? ` (${action})` : ''}`);
     }
   }

@@ -11,7 +11,7 @@ import { statisticsSettingDifferences, type SettingDifference } from '../stats/s
 import type { StatisticsState } from './measure';
 import { bytes, fail, num, pass, skip, warn, type CheckDefinition, type CheckOutcome } from './types';
 
-const RECOMPUTE = { description: 'Recompute the class statistics for the current model and layer.', command: 'heat.computeStatistics' };
+const RECOMPUTE = { description: 'Compute the class statistics for the current model and layer.', command: 'heat.computeStatistics' };
 
 /** Judges the resolved feature tensor and D against the statistics file's metadata. */
 export function judgeLayerDimension(
@@ -120,6 +120,11 @@ export function judgeCovariance(stats: ClassStatistics, covariance: string, repo
 
 /** Judges the statistics file: present, readable and matching the current model, layer, D and classes. */
 export function judgeStatisticsFile(state: StatisticsState, settingDifferences: readonly SettingDifference[] = []): CheckOutcome {
+  if (!state.stats && state.path === '') {
+    // Scoring works without statistics (HEAT then combines energy and spatial consistency), so this is a warning.
+    return warn('heat.statistics.path is empty, so no statistics file is configured: Mahalanobis is left out and HEAT combines energy and spatial consistency only.',
+      { fix: RECOMPUTE, settings: ['heat.statistics.path'] });
+  }
   if (!state.stats) {
     return fail(`${state.error ?? 'The statistics file could not be read'}.`.replace(/\.\.$/, '.'), { fix: RECOMPUTE, settings: ['heat.statistics.path'] });
   }
