@@ -65,8 +65,8 @@ describe('sweep and ablate CLI commands', function () {
       [ablateCommand, ['--config', 'config.json'], /got none/],
       [sweepCommand, ['--config', 'config.json', '--grid', '{"temperature": [1,'], /--grid is not valid JSON/],
       [sweepCommand, ['--config', 'config.json', '--grid', 'missing.json'], /Cannot read the grid file .*missing\.json/],
-      [sweepCommand, ['--config', 'config.json', '--grid', '{"kernel": [3]}'], /Unknown key "kernel" in the sweep grid/],
-      [sweepCommand, ['--config', 'config.json', '--split', 'train'], /Invalid --split train/],
+      [sweepCommand, ['--config', 'config.json', '--grid', '{"kernel": [3]}'], /Unknown key "kernel" in the --grid value/],
+      [sweepCommand, ['--config', 'config.json', '--split', 'train'], /Invalid --split "train"/],
     ];
     for (const [command, argv, pattern] of cases) {
       await assert.rejects(command.run(argv, context(dir)), (e: unknown) => e instanceof HeatError && pattern.test(e.message), argv.join(' '));

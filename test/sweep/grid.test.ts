@@ -18,6 +18,8 @@ describe('sweep grid', () => {
     for (const c of all) assert.equal(c.featureLayer, base.featureLayer);
     assert.deepEqual(variedKeys(all), ['temperature', 'alpha', 'kernelSize', 'covariance']);
     assert.equal(configurationLabel(all[0], variedKeys(all)), 'temperature=0.5 alpha=0.8 kernelSize=3 covariance=tied');
+    // alpha has no effect without adaptive normalization, so it is not in that label.
+    assert.equal(configurationLabel({ ...all[0], normalization: 'none' }, ['alpha', 'normalization']), 'normalization=none');
   });
 
   it('expansion: alpha only varies adaptive normalization', () => {
@@ -43,6 +45,8 @@ describe('sweep grid', () => {
     assertInvalid({ normalization: ['batch'] }, /heat\.sweep\.grid\.normalization/);
     assertInvalid({ featureLayer: [''] }, /heat\.sweep\.grid\.featureLayer/);
     assertInvalid({ components: [['energy', 'energy']] }, /heat\.sweep\.grid\.components/);
+    assert.throws(() => validateGrid({ temperature: 1 }, 'the --grid value'), /^HeatError: Key "temperature" of the --grid value must be a non-empty list/);
+    assertInvalid({ kernelSize: [1] }, /Invalid value 1 in heat\.sweep\.grid\.kernelSize.*from 3/);
     assertInvalid({ temperature: [1, 1] }, /lists a value twice/);
   });
 

@@ -26,7 +26,7 @@ export const evalCommand: Command = {
     const config = await loadCommandConfig(optionString(args, 'config'), context);
     const outDir = path.resolve(context.cwd, optionString(args, 'out') ?? 'heat-lens-eval');
     const split = (optionString(args, 'split') ?? 'test') as 'test' | 'testShifted' | 'val';
-    if (!['test', 'testShifted', 'val'].includes(split)) throw new HeatError(`Invalid --split ${split}.`, 'Expected test, testShifted or val.');
+    if (!['test', 'testShifted', 'val'].includes(split)) throw new HeatError(`Invalid --split ${JSON.stringify(split)}.`, 'Use --split test (default), testShifted or val.');
 
     const result = await evaluate(config, {
       outDir, split, saveScores: args.options.has('save-scores'), log: context.log, progress: context.progress, signal: context.signal,

@@ -41,7 +41,7 @@ export const sweepCommand: Command = {
 /** --split: val (default) or test. */
 export function splitOption(args: ParsedArgs): SplitName {
   const split = optionString(args, 'split') ?? 'val';
-  if (split !== 'val' && split !== 'test') throw new HeatError(`Invalid --split ${split}.`, 'Use --split val (default) or --split test.');
+  if (split !== 'val' && split !== 'test') throw new HeatError(`Invalid --split ${JSON.stringify(split)}.`, 'Use --split val (default) or --split test.');
   return split;
 }
 

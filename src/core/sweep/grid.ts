@@ -77,7 +77,7 @@ export function baseConfiguration(config: HeatConfig): SweepConfiguration {
  */
 export function validateGrid(raw: unknown, source = 'heat.sweep.grid'): SweepGrid {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new HeatError(`${source} must be an object of lists, got ${JSON.stringify(raw)}.`,
+    throw new HeatError(`${capitalized(source)} must be an object of lists, got ${JSON.stringify(raw)}.`,
       'Write it like {"temperature": [0.5, 1, 2], "kernelSize": [3, 5]}.', source);
   }
   const grid: SweepGrid = {};
@@ -85,16 +85,21 @@ export function validateGrid(raw: unknown, source = 'heat.sweep.grid'): SweepGri
     if (!(GRID_KEYS as string[]).includes(key)) {
       throw new HeatError(`Unknown key "${key}" in ${source}.`, `Use any of: ${GRID_KEYS.join(', ')}.`, source);
     }
-    const where = `${source}.${key}`;
+    const where = source.startsWith('heat.') ? `${source}.${key}` : `key "${key}" of ${source}`;
     if (!Array.isArray(values) || values.length === 0) {
-      throw new HeatError(`${where} must be a non-empty list, got ${JSON.stringify(values)}.`, `Write ${key} as a list, for example "${key}": [${example(key as GridKey)}].`, source);
+      throw new HeatError(`${capitalized(where)} must be a non-empty list, got ${JSON.stringify(values)}.`, `Write ${key} as a list, for example "${key}": [${example(key as GridKey)}].`, source);
     }
     for (const v of values) checkValue(key as GridKey, v, where, source);
     const unique = new Set(values.map((v) => JSON.stringify(v)));
-    if (unique.size !== values.length) throw new HeatError(`${where} lists a value twice: ${JSON.stringify(values)}.`, 'List each value once.', source);
+    if (unique.size !== values.length) throw new HeatError(`${capitalized(where)} lists a value twice: ${JSON.stringify(values)}.`, 'List each value once.', source);
     (grid as Record<string, unknown[]>)[key] = values.map((v) => (Array.isArray(v) ? [...v] : v));
   }
   return grid;
+}
+
+/** Capitalises a sentence's first word, but leaves a setting key such as heat.sweep.grid as written. */
+function capitalized(text: string): string {
+  return text.startsWith('heat.') ? text : text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function checkValue(key: GridKey, v: unknown, where: string, source: string): void {
@@ -161,7 +166,9 @@ export function configurationKey(c: SweepConfiguration): string {
 /** Returns a short label naming only the varied keys, for example "temperature=2 kernelSize=5". */
 export function configurationLabel(c: SweepConfiguration, varied: readonly GridKey[]): string {
   if (varied.length === 0) return 'configured';
-  return varied.map((k) => `${k}=${Array.isArray(c[k]) ? (c[k] as string[]).join('+') : String(c[k])}`).join(' ');
+  // alpha only acts on adaptive normalization, so other normalizations leave it out of their label.
+  const shown = varied.filter((k) => !(k === 'alpha' && c.normalization !== 'adaptive'));
+  return shown.map((k) => `${k}=${Array.isArray(c[k]) ? (c[k] as string[]).join('+') : String(c[k])}`).join(' ');
 }
 
 /** Returns the grid keys whose value differs between some configurations. */

@@ -87,7 +87,7 @@ export interface SweepResult {
 
 /** Sweeps `grid` (default: heat.sweep.grid) over the validation split in one model pass per image. */
 export async function runSweep(config: HeatConfig, grid?: unknown, options: SweepOptions = {}): Promise<SweepResult> {
-  const checked = validateGrid(grid ?? get<unknown>(config, 'heat.sweep.grid'), grid === undefined ? 'heat.sweep.grid' : 'the sweep grid');
+  const checked = validateGrid(grid ?? get<unknown>(config, 'heat.sweep.grid'), grid === undefined ? 'heat.sweep.grid' : 'the --grid value');
   if (Object.keys(checked).length === 0) {
     options.log?.warn('The sweep grid is empty, so only the configured settings are evaluated. Set heat.sweep.grid or pass --grid.');
   }
