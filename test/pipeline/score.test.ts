@@ -187,6 +187,20 @@ describe('heat-lens CLI', () => {
     assert.match(result.stderr, /error: .*images is a folder, not an image\./);
   });
 
+  it('inspect notes several map outputs', function () {
+    if (!existsSync(CLI)) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-heads-'));
+    const g = new GraphBuilder('');
+    const x = g.input('image', ElemType.FLOAT, [1, 3, 8, 8]);
+    g.output(g.alias(g.node('Relu', [x], {}, 'a'), 'drivable'), ElemType.FLOAT, [1, 3, 8, 8]);
+    g.output(g.alias(g.node('Neg', [x], {}, 'b'), 'lanes'), ElemType.FLOAT, [1, 3, 8, 8]);
+    const file = path.join(dir, 'two-heads.onnx');
+    writeFileSync(file, encodeModel(g.toModel()));
+    const result = spawnSync(process.execPath, [CLI, 'inspect', file], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /The model has 2 rank-4 outputs \(drivable, lanes\).*set heat\.model\.logitsTensor to its name \(default: the first output, drivable\)\./);
+  });
+
   it('unknown command prints usage', function () {
     if (!existsSync(CLI)) this.skip();
     const result = spawnSync(process.execPath, [CLI, 'scrore'], { encoding: 'utf8' });

@@ -64,6 +64,11 @@ export const inspectCommand: Command = {
       context.print('* shape measured on a zero input of the size shown under Inputs, with dynamic sizes set to 1 for the batch and 256 otherwise.');
     }
     for (const line of layoutLines(inspection.inputs, inspection.outputs)) context.print(line);
+    const maps = inspection.outputs.filter((o) => o.shape?.length === 4);
+    if (maps.length > 1) {
+      context.print(`The model has ${maps.length} rank-4 outputs (${maps.map((o) => o.name).join(', ')}), for example one per task. HEAT scores one: `
+        + `set heat.model.logitsTensor to its name (default: the first output, ${inspection.outputs[0].name}).`);
+    }
     for (const warning of inspection.warnings) context.log.warn(warning);
     return 0;
   },
