@@ -23,7 +23,7 @@ export interface Command {
 
 /**
  * Loads the settings of `--config FILE`, else of .vscode/settings.json in the working folder. When neither exists
- * it says so, since every later error would otherwise be about a default value (an empty model path or split).
+ * it warns, since every later error would otherwise be about a default value (an empty model path or split).
  */
 export async function loadCommandConfig(configPath: string | undefined, context: CommandContext): Promise<HeatConfig> {
   const config = await loadConfig(configPath, context.cwd);

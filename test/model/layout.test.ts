@@ -31,6 +31,11 @@ describe('model/layout', () => {
       /heat\.model\.logitsLayout is "NHWC", but the logits tensor has shape \[1, 13, 128, 256\]: its axes 2, 3 have the input's aspect ratio \(128 × 256\), so it is NCHW\./);
     assert.throws(() => detectTensorLayout([1, 257, 257, 21], { channels: 21 }, 'NCHW', 'logits tensor', 'heat.model.logitsLayout'),
       /its axis 3 has the 21 channels, so it is NHWC/);
+    // Off by 26 % while the other layout matches exactly: doubtful, so a warning rather than an error.
+    const doubtful = detectTensorLayout([1, 32, 45, 80], { inputSize: [360, 640] }, 'NHWC', 'feature tensor', 'heat.model.featureLayout');
+    assert.equal(doubtful.layout, 'NHWC');
+    assert.match(doubtful.warning ?? '', /^heat\.model\.featureLayout is "NHWC", but the feature tensor has shape \[1, 32, 45, 80\]: its axes 2, 3 have the input's aspect ratio \(360 × 640\)/);
+    assert.equal(detectTensorLayout([1, 45, 80, 32], { inputSize: [360, 640] }, 'NHWC', 'feature tensor', 'heat.model.featureLayout').warning, undefined);
     // Without the setting key (callers that only detect) and without evidence, the setting stands.
     assert.equal(detectTensorLayout([1, 13, 128, 256], { inputSize: [128, 256] }, 'NHWC').layout, 'NHWC');
     assert.equal(detectTensorLayout([1, 64, 64, 64], { inputSize: [64, 64] }, 'NHWC', 'logits tensor', 'heat.model.logitsLayout').layout, 'NHWC');

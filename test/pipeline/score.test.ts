@@ -201,6 +201,19 @@ describe('heat-lens CLI', () => {
     assert.match(result.stdout, /The model has 2 rank-4 outputs \(drivable, lanes\).*set heat\.model\.logitsTensor to its name \(default: the first output, drivable\)\./);
   });
 
+  it('wrong input layout fails once', function () {
+    if (!existsSync(CLI)) this.skip();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'heat-cli-layout-'));
+    const config = path.join(dir, 'settings.json');
+    writeFileSync(config, JSON.stringify({ 'heat.model.path': path.join(SAMPLE, 'model.onnx'), 'heat.model.inputLayout': 'NHWC' }));
+    const images = ['test_000.png', 'test_001.png'].map((f) => path.join(SAMPLE, 'test', 'images', f));
+    const result = spawnSync(process.execPath, [CLI, 'score', ...images, '--config', config, '--out', path.join(dir, 'out')], { encoding: 'utf8' });
+    assert.equal(result.status, 1, result.stderr);
+    const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(errors.length, 1, result.stderr);
+    assert.match(errors[0], /heat\.model\.inputLayout is "NHWC", but the model input has shape \[batch, 3, height, width\]/);
+  });
+
   it('unknown command prints usage', function () {
     if (!existsSync(CLI)) this.skip();
     const result = spawnSync(process.execPath, [CLI, 'scrore'], { encoding: 'utf8' });

@@ -243,7 +243,9 @@ function resolveOptions(v: HeatHeadOptions): ResolvedOptions {
   const components = HEAT_COMPONENTS.filter((c) => requested.includes(c) && (c !== 'mahalanobis' || v.statistics));
   if (components.length === 0) {
     throw new HeatError(`No HEAT component is left to combine from ${JSON.stringify(requested)}.`,
-      'Add "energy" or "spatial" to heat.score.components, or configure heat.statistics.path.', 'heat.score.components');
+      requested.length === 0
+        ? 'List at least one of "energy", "mahalanobis", "spatial" in heat.score.components.'
+        : 'Add "energy" or "spatial" to heat.score.components, or configure heat.statistics.path.', 'heat.score.components');
   }
   if (combination !== 'reliability') checkStandardization(v.standardization, components, combination);
 

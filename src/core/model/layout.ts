@@ -15,6 +15,8 @@ export interface LayoutDecision {
   toNchw: boolean;
   /** Reason for the choice, for logs and `inspect`. */
   reason: string;
+  /** Set when a configured layout is doubtful but not ruled out; callers log it. */
+  warning?: string;
 }
 
 type Dims = readonly (number | string)[];
@@ -70,8 +72,8 @@ export interface TensorLayoutHints {
  */
 export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, setting: LayoutSetting = 'auto', what = 'tensor', settingKey?: string): LayoutDecision {
   if (setting !== 'auto') {
-    if (settingKey) checkLayoutSetting(dims, hints, setting, what, settingKey);
-    return decided(setting, 'set by configuration');
+    const warning = settingKey ? checkLayoutSetting(dims, hints, setting, what, settingKey) : undefined;
+    return { ...decided(setting, 'set by configuration'), warning };
   }
   requireRank4(dims, what);
   const [d1, d2, d3] = [fixed(dims[1]), fixed(dims[2]), fixed(dims[3])];
@@ -103,9 +105,11 @@ export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, se
  * Throws when the shape rules out a layout set in the configuration: the other layout's channel axis has the
  * known channel count and this one's does not, or the other layout's spatial axes match the input's aspect ratio
  * (within 5 %) while this one's are off by more than a factor of 2. A wrong layout would otherwise surface as an
- * onnxruntime shape error inside the HEAT head.
+ * onnxruntime shape error inside the HEAT head, or not at all for features. Returns a warning when the other
+ * layout matches within 2 % and this one is off by more than 15 %: a model that resizes its input internally can
+ * legitimately do that, so it is not an error.
  */
-function checkLayoutSetting(dims: Dims, hints: TensorLayoutHints, setting: Layout, what: string, settingKey: string): void {
+function checkLayoutSetting(dims: Dims, hints: TensorLayoutHints, setting: Layout, what: string, settingKey: string): string | undefined {
   if (dims.length !== 4) return;
   const [d1, d2, d3] = [fixed(dims[1]), fixed(dims[2]), fixed(dims[3])];
   const flipped: Layout = setting === 'NCHW' ? 'NHWC' : 'NCHW';
@@ -122,10 +126,14 @@ function checkLayoutSetting(dims: Dims, hints: TensorLayoutHints, setting: Layou
     const nchwMiss = Math.abs(Math.log(d2 / d3) - target);
     const nhwcMiss = Math.abs(Math.log(d1 / d2) - target);
     const [mineMiss, otherMiss] = setting === 'NCHW' ? [nchwMiss, nhwcMiss] : [nhwcMiss, nchwMiss];
-    if (otherMiss < 0.05 && mineMiss > Math.log(2)) {
-      reject(`its axes ${setting === 'NCHW' ? '1, 2' : '2, 3'} have the input's aspect ratio (${hints.inputSize[0]} × ${hints.inputSize[1]})`);
+    const evidence = `its axes ${setting === 'NCHW' ? '1, 2' : '2, 3'} have the input's aspect ratio (${hints.inputSize[0]} × ${hints.inputSize[1]})`;
+    if (otherMiss < 0.05 && mineMiss > Math.log(2)) reject(evidence);
+    if (otherMiss < 0.02 && mineMiss > 0.15) {
+      return `${settingKey} is "${setting}", but the ${what} has shape [${dims.join(', ')}]: ${evidence}, as an ${flipped} tensor would. `
+        + `If it is ${flipped}, set ${settingKey} to "${flipped}" or "auto".`;
     }
   }
+  return undefined;
 }
 
 /** Layout decisions for the three tensors the pipeline touches. */

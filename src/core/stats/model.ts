@@ -113,7 +113,12 @@ export class StatisticsModel {
     const inputSize: [number, number] = [prepared.height, prepared.width];
     const layers = this.featureTensors.map((name, i): FeatureGrid => {
       const tensor = out[name];
-      const layout = this.featureLayouts[i] ??= detectTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, 'feature tensor', 'heat.model.featureLayout').layout;
+      let layout = this.featureLayouts[i];
+      if (!layout) {
+        const decision = detectTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, `feature tensor "${name}"`, 'heat.model.featureLayout');
+        if (decision.warning) this.log.warn(decision.warning);
+        layout = this.featureLayouts[i] = decision.layout;
+      }
       const features = grid(tensor, layout, name, image.source);
       return { data: features.data, channels: features.channels, height: features.height, width: features.width, layout };
     });

@@ -109,8 +109,10 @@ export class SweepSession {
     const probeSize = inputSpatialSize(inspection.inputs[0]);
     const classNames = get<string[]>(config, 'heat.model.classNames');
     const logitsShape = shapeOf(logitsTensor);
-    const logitsLayout = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
-      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits', 'heat.model.logitsLayout').layout;
+    const logitsDecision = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits', 'heat.model.logitsLayout');
+    if (logitsDecision.warning) log.warn(logitsDecision.warning);
+    const logitsLayout = logitsDecision.layout;
     const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
 
     // Every layer's statistics are requested together, so the missing ones are computed in one training pass.
@@ -120,7 +122,9 @@ export class SweepSession {
       const featureTensor = featureTensors.get(group.layer);
       if (!featureTensor) continue;
       const shape = shapeOf(featureTensor);
-      const layout: Layout = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor', 'heat.model.featureLayout').layout;
+      const decision = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`, 'heat.model.featureLayout');
+      if (decision.warning) log.warn(decision.warning);
+      const layout: Layout = decision.layout;
       featureLayouts.set(group.layer, layout);
       const dim = Number(layout === 'NCHW' ? shape[1] : shape[3]);
       const known = requests.get(group.layer);
