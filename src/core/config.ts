@@ -184,26 +184,27 @@ export function makeConfig(raw: Record<string, unknown>, baseDir: string, source
   const config: Record<string, unknown> = { baseDir, source };
   for (const spec of SETTINGS) config[spec.key] = structuredClone(spec.default);
 
-  const unknown = Object.keys(raw).filter((key) => key.startsWith('heat.') && !SPEC_BY_KEY.has(key));
-  if (unknown.length === 1) {
-    throw new HeatError(`Unknown setting ${unknown[0]}${source ? ` in ${source}` : ''}.`, `Did you mean ${nearestKey(unknown[0])}?`, unknown[0]);
-  }
-  if (unknown.length > 1) {
-    throw new HeatError(`Unknown settings ${unknown.join(', ')}${source ? ` in ${source}` : ''}.`,
-      unknown.map((key) => `For ${key}, did you mean ${nearestKey(key)}?`).join(' '), unknown[0]);
-  }
+  // Every problem of the file is collected, so that one run reports all of them.
+  const problems: { message: string; fix: string; key: string }[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (!key.startsWith('heat.')) continue;
-    const spec = SPEC_BY_KEY.get(key) as SettingSpec;
-    if (!isValid(spec, value)) {
-      throw new HeatError(`Invalid value ${JSON.stringify(value)} for ${key}${source ? ` in ${source}` : ''}.`, `Expected ${describeAllowed(spec)}.${itemHint(spec, value)}`, key);
+    const spec = SPEC_BY_KEY.get(key);
+    if (!spec) {
+      problems.push({ message: `Unknown setting ${key}`, fix: `Did you mean ${nearestKey(key)}?`, key });
+    } else if (!isValid(spec, value)) {
+      problems.push({ message: `Invalid value ${JSON.stringify(value)} for ${key}`, fix: `Expected ${describeAllowed(spec)}.${itemHint(spec, value)}`, key });
+    } else {
+      config[key] = spec.isPath && typeof value === 'string' ? resolvePathValue(baseDir, value) : value;
     }
-    config[key] = spec.isPath && typeof value === 'string' ? resolvePathValue(baseDir, value) : value;
   }
-
   const kernel = config['heat.score.kernelSize'] as number;
-  if (kernel % 2 !== 1) {
-    throw new HeatError(`Invalid value ${kernel} for heat.score.kernelSize${source ? ` in ${source}` : ''}.`, 'Expected an odd integer such as 3 or 5.', 'heat.score.kernelSize');
+  if (kernel % 2 !== 1) problems.push({ message: `Invalid value ${kernel} for heat.score.kernelSize`, fix: 'Expected an odd integer such as 3 or 5.', key: 'heat.score.kernelSize' });
+
+  const where = source ? ` in ${source}` : '';
+  if (problems.length === 1) throw new HeatError(`${problems[0].message}${where}.`, problems[0].fix, problems[0].key);
+  if (problems.length > 1) {
+    throw new HeatError(`${problems.length} problems with the settings${where}: ${problems.map((p) => `${p.message} (${p.fix})`).join('; ')}.`,
+      'Fix each of them and run again.', problems[0].key);
   }
   return config as HeatConfig;
 }

@@ -17,10 +17,14 @@ describe('config', () => {
     assert.equal(get<string>(config, 'heat.score.padding'), 'exclude');
   });
 
-  it('unknown keys reported together', () => {
-    assert.throws(() => makeConfig({ 'heat.score.temprature': 2, 'heat.modle.path': 'm.onnx' }, '/ws', 'settings.json'), (error: HeatError) => {
-      assert.match(error.message, /^Unknown settings heat\.score\.temprature, heat\.modle\.path in settings\.json\./);
-      assert.match(error.message, /For heat\.score\.temprature, did you mean heat\.score\.temperature\? For heat\.modle\.path, did you mean heat\.model\.path\?/);
+  it('all problems reported together', () => {
+    const raw = { 'heat.score.temprature': 2, 'heat.modle.path': 'm.onnx', 'heat.score.kernelSize': 4, 'heat.score.alpha': 2 };
+    assert.throws(() => makeConfig(raw, '/ws', 'settings.json'), (error: HeatError) => {
+      assert.match(error.message, /^4 problems with the settings in settings\.json: /);
+      assert.match(error.message, /Unknown setting heat\.score\.temprature \(Did you mean heat\.score\.temperature\?\)/);
+      assert.match(error.message, /Unknown setting heat\.modle\.path \(Did you mean heat\.model\.path\?\)/);
+      assert.match(error.message, /Invalid value 2 for heat\.score\.alpha/);
+      assert.match(error.message, /Invalid value 4 for heat\.score\.kernelSize \(Expected an odd integer/);
       return true;
     });
   });
