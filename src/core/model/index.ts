@@ -6,7 +6,7 @@ export { mergeBlocker, relabelBlocker, softmaxInputs, upgradeOpset } from './ops
 export { addOutputs, mergeHead, tensorNames, type HeadBinding, type MergeOptions, type MergedModel } from './edit';
 export { ScoringPipeline, type PipelineOptions } from './pipeline';
 export { createSession, autoProviders, providerAvailable, type ModelSession, type ProviderName, type ProviderSetting, type SessionTuning } from './session';
-export { decideLayouts, detectInputLayout, detectTensorLayout, type ModelLayouts, type LayoutDecision, type LayoutSetting, type TensorLayoutHints } from './layout';
+export { checkedTensorLayout, decideLayouts, detectInputLayout, detectTensorLayout, type ModelLayouts, type LayoutDecision, type LayoutSetting, type TensorLayoutHints } from './layout';
 export { detectProbabilities, preSoftmaxCandidates, type ProbabilityCheck } from './probabilities';
 export { decodeImage, type RgbImage } from './image';
 export { preprocess, preprocessSettings, inputGeometry, normalize, type PreprocessSettings, type PreprocessedImage } from './preprocess';

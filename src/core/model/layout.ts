@@ -5,6 +5,7 @@
 import type { TensorInfo } from '../api';
 import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
+import type { Logger } from '../log';
 import type { Layout } from '../tensor';
 
 export type LayoutSetting = 'auto' | Layout;
@@ -86,9 +87,7 @@ export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, se
   if (d3 === undefined || d2 === undefined || d1 === undefined) return decided('NCHW', `shape [${dims.join(', ')}] has dynamic axes; NCHW assumed`);
 
   if (hints.inputSize) {
-    const target = Math.log(hints.inputSize[0] / hints.inputSize[1]);
-    const nchwMiss = Math.abs(Math.log(d2 / d3) - target);
-    const nhwcMiss = Math.abs(Math.log(d1 / d2) - target);
+    const { nchwMiss, nhwcMiss } = aspectMisses(d1, d2, d3, hints.inputSize);
     if (Math.abs(nchwMiss - nhwcMiss) > 0.05) {
       return nchwMiss < nhwcMiss
         ? decided('NCHW', `axes 2, 3 match the input's aspect ratio`)
@@ -102,12 +101,21 @@ export function detectTensorLayout(dims: Dims, hints: TensorLayoutHints = {}, se
 }
 
 /**
- * Throws when the shape rules out a layout set in the configuration: the other layout's channel axis has the
- * known channel count and this one's does not, or the other layout's spatial axes match the input's aspect ratio
- * (within 5 %) while this one's are off by more than a factor of 2. A wrong layout would otherwise surface as an
- * onnxruntime shape error inside the HEAT head, or not at all for features. Returns a warning when the other
- * layout matches within 2 % and this one is off by more than 15 %: a model that resizes its input internally can
- * legitimately do that, so it is not an error.
+ * Returns how far the spatial axes of each layout (2, 3 for NCHW, 1, 2 for NHWC) are from the input's aspect
+ * ratio, as |log(ratio of the axes) − log(height / width of the input)|.
+ */
+function aspectMisses(d1: number, d2: number, d3: number, inputSize: [number, number]): { nchwMiss: number; nhwcMiss: number } {
+  const target = Math.log(inputSize[0] / inputSize[1]);
+  return { nchwMiss: Math.abs(Math.log(d2 / d3) - target), nhwcMiss: Math.abs(Math.log(d1 / d2) - target) };
+}
+
+/**
+ * Throws when the shape rules out a layout set in the configuration. That is the case when the other layout's
+ * channel axis has the known channel count and this one's does not. It is also the case when the other layout's
+ * spatial axes match the input's aspect ratio (within 5 %) while this one's are off by more than a factor of 2.
+ * A wrong layout would otherwise surface as an onnxruntime shape error inside the HEAT head, or not at all for
+ * features. Returns a warning when the other layout matches within 2 % and this one is off by more than 15 %,
+ * since a model that resizes its input internally can legitimately do that.
  */
 function checkLayoutSetting(dims: Dims, hints: TensorLayoutHints, setting: Layout, what: string, settingKey: string): string | undefined {
   if (dims.length !== 4) return;
@@ -122,9 +130,7 @@ function checkLayoutSetting(dims: Dims, hints: TensorLayoutHints, setting: Layou
     reject(`its axis ${setting === 'NCHW' ? 3 : 1} has the ${hints.channels} channels`);
   }
   if (hints.inputSize && d1 !== undefined && d2 !== undefined && d3 !== undefined) {
-    const target = Math.log(hints.inputSize[0] / hints.inputSize[1]);
-    const nchwMiss = Math.abs(Math.log(d2 / d3) - target);
-    const nhwcMiss = Math.abs(Math.log(d1 / d2) - target);
+    const { nchwMiss, nhwcMiss } = aspectMisses(d1, d2, d3, hints.inputSize);
     const [mineMiss, otherMiss] = setting === 'NCHW' ? [nchwMiss, nhwcMiss] : [nhwcMiss, nchwMiss];
     const evidence = `its axes ${setting === 'NCHW' ? '1, 2' : '2, 3'} have the input's aspect ratio (${hints.inputSize[0]} × ${hints.inputSize[1]})`;
     if (otherMiss < 0.05 && mineMiss > Math.log(2)) reject(evidence);
@@ -167,4 +173,11 @@ export function decideLayouts(config: HeatConfig, tensors: { input: TensorInfo; 
     ? detectTensorLayout(knownShape(tensors.features, 'feature tensor'), { inputSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), 'feature tensor', 'heat.model.featureLayout')
     : undefined;
   return { input, logits, features };
+}
+
+/** Decides a logits or feature layout as detectTensorLayout does, checking a configured one, and logs its warning. */
+export function checkedTensorLayout(dims: Dims, hints: TensorLayoutHints, setting: LayoutSetting, what: string, settingKey: string, log: Logger): Layout {
+  const decision = detectTensorLayout(dims, hints, setting, what, settingKey);
+  if (decision.warning) log.warn(decision.warning);
+  return decision.layout;
 }

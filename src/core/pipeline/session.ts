@@ -14,7 +14,7 @@ import {
   type HeatHeadVariant, type HeatOutputName, type Padding, type SpatialMethod,
 } from '../heat';
 import {
-  decodeImage, detectInputLayout, detectTensorLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, preprocess, preprocessSettings, resolveLayer, warnsAboutProbabilities,
+  checkedTensorLayout, decodeImage, detectInputLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, preprocess, preprocessSettings, resolveLayer, warnsAboutProbabilities,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { loadStatistics } from '../stats/file';
@@ -115,10 +115,8 @@ export class HeatSession {
     // A wrong input layout would otherwise fail once per image, in preprocessing.
     const inputShape = inspection.inputs[0]?.shape;
     if (inputShape?.length === 4) detectInputLayout(inputShape, get<LayoutSetting>(config, 'heat.model.inputLayout'));
-    const logitsDecision = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
-      get<LayoutSetting>(config, 'heat.model.logitsLayout'), `logits tensor "${logitsTensor}"`, 'heat.model.logitsLayout');
-    if (logitsDecision.warning) log.warn(logitsDecision.warning);
-    const logitsLayout = logitsDecision.layout;
+    const logitsLayout = checkedTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), `logits tensor "${logitsTensor}"`, 'heat.model.logitsLayout', log);
     const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
     if (classNames.length > 0 && classNames.length !== classCount) {
       throw new HeatError(`heat.model.classNames lists ${classNames.length} classes but the logits tensor "${logitsTensor}" has ${classCount}.`,
@@ -129,9 +127,8 @@ export class HeatSession {
     const bindings: Record<string, HeadBinding> = { [LOGITS_INPUT]: { tensor: logitsTensor, layout: logitsLayout } };
     if (featureTensor) {
       const featureShape = shapeOf(featureTensor, 'heat.model.featureLayer');
-      const featureDecision = detectTensorLayout(featureShape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`, 'heat.model.featureLayout');
-      if (featureDecision.warning) log.warn(featureDecision.warning);
-      const featureLayout: Layout = featureDecision.layout;
+      const featureLayout: Layout = checkedTensorLayout(featureShape, { inputSize: probeSize },
+        get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`, 'heat.model.featureLayout', log);
       const dim = Number(featureLayout === 'NCHW' ? featureShape[1] : featureShape[3]);
       statistics = await loadStatistics(statisticsPath, { modelSha256: model.sha256, featureTensor, dim, classCount });
       const stale = staleStatisticsWarning(statisticsPath, statisticsSettingDifferences(config, statistics.metadata));

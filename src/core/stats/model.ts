@@ -9,7 +9,7 @@ import { get, type HeatConfig } from '../config';
 import { HeatError } from '../errors';
 import type { Logger } from '../log';
 import {
-  addOutputs, createSession, decodeImage, detectTensorLayout, encodeModel, inputGeometry, loadConfiguredModel, mergeBlocker, mergeHead, preprocess,
+  addOutputs, createSession, checkedTensorLayout, decodeImage, encodeModel, inputGeometry, loadConfiguredModel, mergeBlocker, mergeHead, preprocess,
   preprocessSettings, resolveLayer, type LayoutSetting, type LoadedModel, type PreprocessedImage, type PreprocessSettings, type ProviderName,
   type ProviderSetting, type ResolvedLayer, type RgbImage,
 } from '../model';
@@ -113,16 +113,11 @@ export class StatisticsModel {
     const inputSize: [number, number] = [prepared.height, prepared.width];
     const layers = this.featureTensors.map((name, i): FeatureGrid => {
       const tensor = out[name];
-      let layout = this.featureLayouts[i];
-      if (!layout) {
-        const decision = detectTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, `feature tensor "${name}"`, 'heat.model.featureLayout');
-        if (decision.warning) this.log.warn(decision.warning);
-        layout = this.featureLayouts[i] = decision.layout;
-      }
+      const layout = this.featureLayouts[i] ??= checkedTensorLayout(tensor.dims, { inputSize }, this.layoutSettings.features, `feature tensor "${name}"`, 'heat.model.featureLayout', this.log);
       const features = grid(tensor, layout, name, image.source);
       return { data: features.data, channels: features.channels, height: features.height, width: features.width, layout };
     });
-    this.logitsLayout ??= detectTensorLayout(logitsTensor.dims, { channels: this.expectedClasses, inputSize }, this.layoutSettings.logits, 'logits', 'heat.model.logitsLayout').layout;
+    this.logitsLayout ??= checkedTensorLayout(logitsTensor.dims, { channels: this.expectedClasses, inputSize }, this.layoutSettings.logits, 'logits', 'heat.model.logitsLayout', this.log);
     const logits = grid(logitsTensor, this.logitsLayout, this.logitsTensor, image.source);
     return {
       features: layers[0],

@@ -14,7 +14,7 @@ import {
 import type { VariantSettings } from '../pipeline/session';
 import { silentLogger, type Logger } from '../log';
 import {
-  decodeImage, detectTensorLayout, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, onnx, preprocess, preprocessSettings, resolveLayer,
+  checkedTensorLayout, decodeImage, listTensors, inputSpatialSize, loadConfiguredModel, measuredFloatShape, onnx, preprocess, preprocessSettings, resolveLayer,
   ScoringPipeline, type HeadBinding, type LayoutSetting, type LoadedModel, type PreprocessSettings, type ProviderSetting, type RgbImage,
 } from '../model';
 import { checkFiniteEnergy } from '../pipeline/finite';
@@ -109,10 +109,8 @@ export class SweepSession {
     const probeSize = inputSpatialSize(inspection.inputs[0]);
     const classNames = get<string[]>(config, 'heat.model.classNames');
     const logitsShape = shapeOf(logitsTensor);
-    const logitsDecision = detectTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
-      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits', 'heat.model.logitsLayout');
-    if (logitsDecision.warning) log.warn(logitsDecision.warning);
-    const logitsLayout = logitsDecision.layout;
+    const logitsLayout = checkedTensorLayout(logitsShape, { channels: classNames.length || undefined, inputSize: probeSize },
+      get<LayoutSetting>(config, 'heat.model.logitsLayout'), 'logits', 'heat.model.logitsLayout', log);
     const classCount = Number(logitsLayout === 'NCHW' ? logitsShape[1] : logitsShape[3]);
 
     // Every layer's statistics are requested together, so the missing ones are computed in one training pass.
@@ -122,9 +120,8 @@ export class SweepSession {
       const featureTensor = featureTensors.get(group.layer);
       if (!featureTensor) continue;
       const shape = shapeOf(featureTensor);
-      const decision = detectTensorLayout(shape, { inputSize: probeSize }, get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`, 'heat.model.featureLayout');
-      if (decision.warning) log.warn(decision.warning);
-      const layout: Layout = decision.layout;
+      const layout: Layout = checkedTensorLayout(shape, { inputSize: probeSize },
+        get<LayoutSetting>(config, 'heat.model.featureLayout'), `feature tensor "${featureTensor}"`, 'heat.model.featureLayout', log);
       featureLayouts.set(group.layer, layout);
       const dim = Number(layout === 'NCHW' ? shape[1] : shape[3]);
       const known = requests.get(group.layer);
