@@ -158,11 +158,7 @@ function toolbar(): HTMLElement {
     h('label', { class: 'group' }, 'Threshold ', thresholdSlider, h('output', { id: 'threshold-value' })),
     button('threshold-validation', 'Validation threshold', 'Set the threshold to the F1-optimal one of the last evaluation', () => {
       const value = validation?.values[overlayMap];
-      if (value === undefined) return;
-      threshold = value;
-      const [low, high] = thresholdBounds();
-      (document.getElementById('threshold') as HTMLInputElement).value = String(sliderPosition(threshold, low, high));
-      updateThreshold();
+      if (value !== undefined) setThreshold(value);
     }),
     h('div', { id: 'metrics', class: 'group' }),
     button('export', 'Export PNG', 'Export every map as a PNG file', () => void exportPngs()),
@@ -312,13 +308,17 @@ function selectThresholdMap(name: MapName): void {
       status(`Metrics unavailable for ${name}: ${(error as Error).message}`);
     }
   }
+  const tile = tiles.get(name);
+  setThreshold(startingThreshold(map ?? [], validation?.values[name], tile?.range === 'fixed' ? tile.fixed[1] : undefined).value);
+  renderTile('image');
+}
+
+/** Sets the threshold, moves the slider to it and redraws what depends on it. */
+function setThreshold(value: number): void {
+  threshold = value;
   const slider = document.getElementById('threshold') as HTMLInputElement | null;
   const [low, high] = thresholdBounds();
-  const tile = tiles.get(name);
-  const start = startingThreshold(map ?? [], validation?.values[name], tile?.range === 'fixed' ? tile.fixed[1] : undefined);
-  threshold = start.value;
   if (slider) slider.value = String(sliderPosition(threshold, low, high));
-  renderTile('image');
   updateThreshold();
 }
 

@@ -9,7 +9,7 @@ import type { CheckResult, SweepRow, TensorInfo } from '../core/api';
 import type { SweepResult } from '../core/sweep';
 import { ABLATION_KINDS, AblationKind } from '../protocol/engine';
 import { HeatSession, RunRecord } from './session';
-import { activeFolder, readConfig, writeSetting } from './settings';
+import { activeFolder, readConfig, settingPath, writeSetting } from './settings';
 import { ViewerPanel } from './viewerPanel';
 import { SweepPanel } from './sweepPanel';
 import { ReportPanel } from './reportPanel';
@@ -99,7 +99,7 @@ async function computeStatistics(session: HeatSession): Promise<void> {
   const result = await session.run('Compute Class Statistics', { kind: 'statistics', out }, {}, config);
   if (result === undefined) return;
   if (!configured && folder) {
-    await writeSetting('heat.statistics.path', path.relative(folder.uri.fsPath, out).split(path.sep).join('/'), folder);
+    await writeSetting('heat.statistics.path', settingPath(out, folder), folder);
     session.log.info(`Set heat.statistics.path to ${out}.`);
   }
   session.log.info(`Statistics: ${result.images} images, ${result.classCount} classes, D = ${result.dim}, feature tensor ${result.featureTensor}, labels from ${result.labelSource}.`);

@@ -126,8 +126,8 @@ export class HeatSession implements vscode.Disposable {
     // A missing or mismatched statistics file tells CLI users to run "heat-lens stats"; here the command does it.
     const statistics = message.includes('heat-lens stats');
     if (statistics) actions.unshift('Compute Class Statistics');
-    const shown = statistics ? message.replace(/"?heat-lens stats"?/g, 'HEAT: Compute Class Statistics') : message;
-    void vscode.window.showErrorMessage(`HEAT ${title}: ${shown}`, ...actions).then((choice) => {
+    const text = statistics ? message.replace(/"?heat-lens stats"?/g, 'HEAT: Compute Class Statistics') : message;
+    void vscode.window.showErrorMessage(`HEAT ${title}: ${text}`, ...actions).then((choice) => {
       if (choice === 'Compute Class Statistics') void vscode.commands.executeCommand('heat.computeStatistics');
       if (choice === 'Show Log') this.log.show();
       if (choice === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', subject);

@@ -3,6 +3,7 @@
  * extension and the CLI interpret the same keys the same way. Only values the user set are passed, so
  * defaults come from SETTINGS and relative paths resolve against the workspace folder.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { HeatConfig, SETTINGS, makeConfig, unknownSettingKeys } from '../core/config';
 
@@ -39,4 +40,14 @@ export async function writeSetting(key: string, value: unknown, folder = activeF
   const configuration = vscode.workspace.getConfiguration(undefined, folder?.uri);
   const target = folder ? vscode.ConfigurationTarget.WorkspaceFolder : vscode.ConfigurationTarget.Workspace;
   await configuration.update(key, value, target);
+}
+
+/**
+ * Returns `file` as a settings value: relative to the workspace folder with "/" separators when it lies inside
+ * it, so that settings.json stays valid on other machines and platforms, else the absolute path.
+ */
+export function settingPath(file: string, folder = activeFolder()): string {
+  if (!folder) return file;
+  const relative = path.relative(folder.uri.fsPath, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative.split(path.sep).join('/');
 }

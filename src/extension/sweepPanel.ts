@@ -5,7 +5,7 @@ import type { SweepRow } from '../core/api';
 import { settingSpec } from '../core/config';
 import type { HostToSweep, SweepToHost } from '../protocol/webview';
 import type { HeatSession } from './session';
-import { activeFolder, readConfig, writeSetting } from './settings';
+import { readConfig, settingPath, writeSetting } from './settings';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** Maps a sweep grid key (temperature, covariance, …) to the heat.* setting it varies. */
@@ -87,11 +87,11 @@ export class SweepPanel {
     const layer = message.config.featureLayer;
     const file = typeof layer === 'string' ? this.statisticsFiles.get(layer) : undefined;
     if (file) {
-      const folder = activeFolder()?.uri.fsPath;
-      const relative = folder && !path.relative(folder, file).startsWith('..') ? path.relative(folder, file) : file;
-      if (current['heat.statistics.path'] !== relative) {
-        await writeSetting('heat.statistics.path', relative);
-        applied.push(`heat.statistics.path = ${JSON.stringify(relative)}`);
+      // The configuration contains the path resolved against the workspace folder, so the absolute paths are compared.
+      if (current['heat.statistics.path'] !== path.resolve(file)) {
+        const value = settingPath(file);
+        await writeSetting('heat.statistics.path', value);
+        applied.push(`heat.statistics.path = ${JSON.stringify(value)}`);
       }
     } else if (typeof layer === 'string') {
       this.session.log.warn(`No statistics file is known for layer ${layer} (the run has not finished); heat.statistics.path is unchanged.`);

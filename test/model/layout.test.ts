@@ -36,7 +36,7 @@ describe('model/layout', () => {
     assert.equal(doubtful.layout, 'NHWC');
     assert.match(doubtful.warning ?? '', /^heat\.model\.featureLayout is "NHWC", but the feature tensor has shape \[1, 32, 45, 80\]: its axes 2, 3 have the input's aspect ratio \(360 × 640\)/);
     assert.equal(detectTensorLayout([1, 45, 80, 32], { inputSize: [360, 640] }, 'NHWC', 'feature tensor', 'heat.model.featureLayout').warning, undefined);
-    // Without the setting key (callers that only detect) and without evidence, the setting stands.
+    // Without the setting key (callers that only detect) and without evidence, the setting is kept.
     assert.equal(detectTensorLayout([1, 13, 128, 256], { inputSize: [128, 256] }, 'NHWC').layout, 'NHWC');
     assert.equal(detectTensorLayout([1, 64, 64, 64], { inputSize: [64, 64] }, 'NHWC', 'logits tensor', 'heat.model.logitsLayout').layout, 'NHWC');
   });

@@ -146,9 +146,9 @@ export interface StartingThreshold {
 }
 
 /**
- * Chooses the threshold a map's slider starts at: the F1-optimal threshold of the last evaluation's validation
- * split when there is one for this map, else the upper end of a fixed range the user set for the tile, else the
- * map's 99th percentile, which flags about 1 % of the pixels.
+ * Chooses the threshold a map's slider starts at. The F1-optimal threshold of the last evaluation's validation
+ * split comes first, when there is one for this map. Next is the upper end of a fixed range the user set for the
+ * tile. Otherwise it is the map's 99th percentile, which flags about 1 % of the pixels.
  */
 export function startingThreshold(map: ArrayLike<number>, validation?: number, fixedHigh?: number): StartingThreshold {
   if (validation !== undefined && Number.isFinite(validation)) return { value: validation, source: 'validation' };

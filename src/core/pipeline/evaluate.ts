@@ -180,7 +180,7 @@ async function scoreSplit(
   const names = uniqueImageNames(samples.map((s) => s.image));
 
   for (let i = 0; i < samples.length; i++) {
-    throwIfCancelled(options.signal, stage === 'Evaluating' ? 'Evaluation' : stage);
+    throwIfCancelled(options.signal, 'Evaluation');
     options.progress.report(i, samples.length, stage);
     const sample = samples[i];
     const run = await session.runImage(sample.image);

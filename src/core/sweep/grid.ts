@@ -167,8 +167,8 @@ export function configurationKey(c: SweepConfiguration): string {
 export function configurationLabel(c: SweepConfiguration, varied: readonly GridKey[]): string {
   if (varied.length === 0) return 'configured';
   // alpha only acts on adaptive normalization, so other normalizations leave it out of their label.
-  const shown = varied.filter((k) => !(k === 'alpha' && c.normalization !== 'adaptive'));
-  return shown.map((k) => `${k}=${Array.isArray(c[k]) ? (c[k] as string[]).join('+') : String(c[k])}`).join(' ');
+  const labelled = varied.filter((k) => !(k === 'alpha' && c.normalization !== 'adaptive'));
+  return labelled.map((k) => `${k}=${Array.isArray(c[k]) ? (c[k] as string[]).join('+') : String(c[k])}`).join(' ');
 }
 
 /** Returns the grid keys whose value differs between some configurations. */
